@@ -1,0 +1,75 @@
+"""The baseline nbjobs is compared with: what one writes in a notebook without it.
+
+Read the CSV with pandas, then ``DataFrame.apply(axis=1)`` with a function that calls the same
+libraries nbjobs uses (phonenumbers, email-validator, nameparser) on every row, with the same
+per-value work as nbjobs' field types: parse, validate, canonical form and components. No
+de-duplication, no cache, nothing written to disk, one process.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from nameparser import HumanName
+
+E164 = phonenumbers.PhoneNumberFormat.E164
+
+
+def _phone(value: str) -> tuple[str, str, str, str, str] | None:
+    try:
+        number = phonenumbers.parse(value, "US")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    e164 = phonenumbers.format_number(number, E164)
+    code = str(number.country_code)
+    region = phonenumbers.region_code_for_number(number) or ""
+    return e164, code, e164[1 + len(code) :], number.extension or "", region
+
+
+def _email(value: str) -> tuple[str, str, str] | None:
+    try:
+        normalized = validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError:
+        return None
+    local, _, domain = normalized.rpartition("@")
+    return normalized, local, domain
+
+
+def _name(value: str) -> tuple[str, ...] | None:
+    if any(char.isdigit() for char in value):
+        return None
+    name = HumanName(" ".join(value.split()))
+    name.capitalize(force=True)
+    full = " ".join(p for p in (name.first, name.middle, name.last, name.suffix) if p)
+    if not full:
+        return None
+    return full, name.title, name.first, name.middle, name.last, name.suffix, name.nickname
+
+
+def normalize_row(row: pd.Series) -> tuple[object, ...]:
+    cells = (row["Full Name"].strip(), row["Phone"].strip(), row["Email"].strip())
+    parsers = (_name, _phone, _email)
+    widths = (7, 5, 3)
+    out: list[object] = []
+    valid = True
+    for cell, parse, width in zip(cells, parsers, widths, strict=True):
+        result = parse(cell) if cell else ("",) * width
+        if result is None:
+            valid = False
+            result = ("",) * width
+        out.extend(result)
+    out.append(valid)
+    return tuple(out)
+
+
+def naive_normalize(csv_path: Path) -> int:
+    """Normalize the benchmark CSV the naive way; returns the number of valid rows."""
+    df = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+    result = df.apply(normalize_row, axis=1, result_type="expand")
+    out = pd.concat([df, result], axis=1)
+    return int(out[out.columns[-1]].sum())

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Set up nbjobs with its test dependencies, lint, and run the whole test suite
+# (unit, server, kernel client, restart, notebooks under nbval). Extra args go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh test
+.venv/bin/ruff check src tests benchmarks
+.venv/bin/python -m pytest tests --nbval-lax notebooks -p no:cacheprovider "$@"

@@ -1,0 +1,201 @@
+"""``nbjobs`` on the command line: run a job through a Jupyter server from a terminal.
+
+    nbjobs normalize contacts.csv -c "Full Name=name" -c Phone=phone -o out.csv
+    nbjobs fields
+
+The server is found as in a notebook (``--url``/``--token``, ``NBJOBS_URL``, any local server
+with nbjobs), or a private one is started for the run. Progress comes from the same Socket.IO
+events the notebook widget shows. Exit status: 0 done, 1 failed or refused, 130 interrupted
+(the job is cancelled).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from .exceptions import Conflict, NbJobsError
+from .widgets import describe, progress_of
+
+BAR_WIDTH = 30
+
+
+def _column(spec: str) -> tuple[str, str]:
+    # Column names may contain "=", field types never do.
+    column, sep, field = spec.rpartition("=")
+    if not sep or not column or not field:
+        raise argparse.ArgumentTypeError(f"expected COLUMN=TYPE, got {spec!r}")
+    return column, field
+
+
+def _option(spec: str) -> tuple[str, Any]:
+    key, sep, raw = spec.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {spec!r}")
+    try:
+        return key, json.loads(raw)
+    except ValueError:
+        return key, raw
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nbjobs", description="Normalize tables in the background on a Jupyter server."
+    )
+    parser.add_argument("--url", help="Jupyter server URL, e.g. http://127.0.0.1:8888/base/")
+    parser.add_argument("--token", help="Jupyter server token")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("normalize", help="normalize a CSV, Arrow or Parquet file")
+    run.add_argument("input", type=Path, help="the file to normalize")
+    run.add_argument(
+        "-c",
+        "--column",
+        dest="columns",
+        type=_column,
+        action="append",
+        required=True,
+        metavar="COLUMN=TYPE",
+        help='a column and its field type, e.g. -c "Full Name=name"',
+    )
+    run.add_argument("-o", "--output", type=Path, help="where to write the normalized table")
+    run.add_argument(
+        "--format",
+        choices=("csv", "parquet"),
+        help="output format (default: from the output suffix, else csv)",
+    )
+    run.add_argument("--invalid", type=Path, help="also write the invalid rows here")
+    run.add_argument("--region", help='default phone region, e.g. GB (option "default_region")')
+    run.add_argument(
+        "--option",
+        dest="options",
+        type=_option,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an engine option (JSON value or text)",
+    )
+    run.add_argument("--name", help="input name shown in job lists (default: the file name)")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    # The shared options are accepted after the subcommand too.
+    for sub in (run, commands.add_parser("fields", help="list the field types")):
+        sub.add_argument("--url", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        sub.add_argument("--token", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    return parser
+
+
+class ProgressBar:
+    """A one-line progress bar on a terminal; silent when the stream is not a terminal."""
+
+    def __init__(self, stream: TextIO, *, enabled: bool = True) -> None:
+        self.stream = stream
+        self.enabled = enabled and stream.isatty()
+        self._lock = threading.Lock()
+        self._shown = False
+
+    def update(self, info: dict[str, Any]) -> None:
+        if not self.enabled:
+            return
+        percent = progress_of(info)
+        filled = BAR_WIDTH * percent // 100
+        processed, total = info.get("processedRows") or 0, info.get("totalRows")
+        rows = f"{processed:,}/{total:,}" if isinstance(total, int) else f"{processed:,}"
+        line = (
+            f"\r[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {percent:3d}% {rows} rows · "
+            f"{info.get('validRows') or 0:,} valid · {info.get('invalidRows') or 0:,} invalid "
+        )
+        with self._lock:
+            self.stream.write(line)
+            self.stream.flush()
+            self._shown = True
+
+    def close(self) -> None:
+        with self._lock:
+            if self._shown:
+                self.stream.write("\n")
+                self.stream.flush()
+                self._shown = False
+
+
+def _output_format(args: argparse.Namespace, path: Path) -> str:
+    if args.format:
+        return args.format
+    return "parquet" if path.suffix.lower() == ".parquet" else "csv"
+
+
+def run_normalize(args: argparse.Namespace) -> int:
+    from .api import submit
+    from .client import connection
+
+    options = dict(args.options)
+    if args.region:
+        options["default_region"] = args.region
+    conn = connection.connect(args.url, args.token) if args.url else connection.current()
+    job = submit(conn, args.input, dict(args.columns), name=args.name, options=options)
+    bar = ProgressBar(sys.stderr, enabled=not args.quiet)
+    job.subscribe(lambda j: bar.update(j.info))
+    bar.update(job.info)
+    try:
+        job.wait()
+    except KeyboardInterrupt:
+        bar.close()
+        with contextlib.suppress(Conflict):  # it finished meanwhile
+            job.cancel()
+        print(f"nbjobs: interrupted; job #{job.id} cancelled.", file=sys.stderr)
+        return 130
+    finally:
+        bar.close()
+    if job.status != "completed":
+        print(f"nbjobs: {describe(job.info)}", file=sys.stderr)
+        return 1
+    fmt = _output_format(args, args.output or Path(f"{args.input.stem}-normalized.csv"))
+    output = args.output or Path(f"{args.input.stem}-normalized.{fmt}")
+    base_url = conn.server.base_url
+    from .models import job_url
+
+    conn.download(job_url(base_url, job.id, "output"), str(output), params={"format": fmt})
+    written = [str(output)]
+    if args.invalid:
+        invalid_fmt = "parquet" if args.invalid.suffix.lower() == ".parquet" else "csv"
+        conn.download(
+            job_url(base_url, job.id, "invalid"), str(args.invalid), params={"format": invalid_fmt}
+        )
+        written.append(str(args.invalid))
+    print(f"{describe(job.info)} -> {', '.join(written)}")
+    return 0
+
+
+def run_fields(args: argparse.Namespace) -> int:
+    from .client import connection
+
+    conn = connection.connect(args.url, args.token) if args.url else connection.current()
+    for field in conn.get_json("fields")["fields"]:
+        print(field)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "normalize":
+            return run_normalize(args)
+        return run_fields(args)
+    except NbJobsError as exc:
+        print(f"nbjobs: {exc.message}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # unreadable input, unwritable output
+        print(f"nbjobs: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("nbjobs: interrupted.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

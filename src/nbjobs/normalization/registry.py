@@ -1,0 +1,187 @@
+"""The field-type registry: which types exist, their reasons and options, and spec validation.
+
+Adding a type is one module in ``fields/`` plus one line in ``_MODULES``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from ..exceptions import SpecError
+from .fields import (
+    MAX_VALUE_LENGTH,
+    FieldResult,
+    NormalizeMany,
+    Option,
+    OptionsMap,
+    email,
+    name,
+    phone,
+    text,
+)
+
+log = logging.getLogger(__name__)
+
+_MODULES: tuple[ModuleType, ...] = (email, name, phone, text)
+
+# Codes the registry itself emits, whatever the type.
+COMMON_REASONS = {
+    "value_too_long": f"Longer than {MAX_VALUE_LENGTH:,} characters; not parsed.",
+    "unexpected_error": "The normalizer failed on this value (a bug in nbjobs; please report it).",
+}
+
+
+@dataclass(frozen=True)
+class FieldType:
+    name: str
+    components: tuple[str, ...]
+    reasons: Mapping[str, str]
+    options: Mapping[str, Option]
+    normalize_values: NormalizeMany
+
+    def result(self, value: str | None, reason: str | None = None) -> FieldResult:
+        """A result with every component empty: for empty input and for registry-level reasons."""
+        return FieldResult(value, ("",) * len(self.components), reason)
+
+    def normalize(self, values: Sequence[str], options: OptionsMap) -> list[FieldResult]:
+        """Results for stripped ``values``; never raises, whatever the strings hold.
+
+        Empty values are left empty (not invalid) and over-long ones are rejected unparsed here,
+        once for every type, so no field module has to remember to.
+        """
+        results: list[FieldResult | None] = [None] * len(values)
+        todo: list[int] = []
+        for index, value in enumerate(values):
+            if not value:
+                results[index] = self.result("")
+            elif len(value) > MAX_VALUE_LENGTH:
+                results[index] = self.result(None, "value_too_long")
+            else:
+                todo.append(index)
+        parsed = self._parse([values[i] for i in todo], options)
+        for index, result in zip(todo, parsed, strict=True):
+            results[index] = result
+        return results  # type: ignore[return-value]  # every slot is filled above
+
+    def _parse(self, values: list[str], options: OptionsMap) -> list[FieldResult]:
+        if not values:
+            return []
+        try:
+            results = self.normalize_values(values, options)
+            if len(results) != len(values):
+                raise ValueError(f"{len(results)} results for {len(values)} values")
+            return results
+        except Exception:
+            # One bad value must not sink its chunk: retry one by one to isolate it.
+            return [self._parse_one(value, options) for value in values]
+
+    def _parse_one(self, value: str, options: OptionsMap) -> FieldResult:
+        try:
+            return self.normalize_values([value], options)[0]
+        except Exception:
+            log.exception("%s normalizer failed on a value of %d characters", self.name, len(value))
+            return self.result(None, "unexpected_error")
+
+
+REGISTRY: dict[str, FieldType] = {
+    module.NAME: FieldType(
+        name=module.NAME,
+        components=module.COMPONENTS,
+        reasons=module.REASONS,
+        options=module.OPTIONS,
+        normalize_values=module.normalize_values,
+    )
+    for module in sorted(_MODULES, key=lambda module: module.NAME)
+}
+
+FIELD_TYPES: tuple[str, ...] = tuple(REGISTRY)
+
+REASONS: dict[str, str] = {
+    **COMMON_REASONS,
+    **{code: message for field in REGISTRY.values() for code, message in field.reasons.items()},
+}
+
+OPTIONS: dict[str, Option] = {
+    key: option for field in REGISTRY.values() for key, option in field.options.items()
+}
+
+_EXAMPLE = '{"Phone": "phone", "Email": "email"}'
+_MAX_LISTED_COLUMNS = 20
+
+
+def _quoted(names: Sequence[Any]) -> str:
+    shown = ", ".join(f'"{name}"' for name in names[:_MAX_LISTED_COLUMNS])
+    extra = len(names) - _MAX_LISTED_COLUMNS
+    return f"{shown} and {extra} more" if extra > 0 else shown
+
+
+def validate_spec(
+    columns: Mapping[str, str], available: Sequence[str] | None = None
+) -> dict[str, str]:
+    """The column spec with canonical type names (``"Phone "`` -> ``"phone"``), in spec order.
+
+    Raises SpecError, worded for the person who wrote the spec, when it is not a non-empty mapping
+    of strings, names an unknown type, or (given ``available``) a column not in the input.
+    """
+    if not isinstance(columns, Mapping):
+        raise SpecError(
+            f"columns must map column names to field types, e.g. {_EXAMPLE}; "
+            f"got {type(columns).__name__}."
+        )
+    if not columns:
+        raise SpecError(
+            f"No columns to normalize: give at least one, e.g. {_EXAMPLE}. "
+            f"Field types: {', '.join(FIELD_TYPES)}."
+        )
+    spec: dict[str, str] = {}
+    for column, kind in columns.items():
+        if not isinstance(column, str) or not isinstance(kind, str):
+            raise SpecError(
+                f"Column names and field types must be strings, e.g. {_EXAMPLE}; "
+                f"got {column!r}: {kind!r}."
+            )
+        canonical = kind.strip().lower()
+        if canonical not in REGISTRY:
+            raise SpecError(
+                f'Unknown field type "{kind}" for column "{column}". '
+                f"Valid types: {', '.join(FIELD_TYPES)}."
+            )
+        spec[column] = canonical
+    if available is not None:
+        present = set(available)
+        for column in spec:
+            if column not in present:
+                raise SpecError(
+                    f'Column "{column}" is not in the input. Columns: {_quoted(list(available))}.'
+                )
+    return spec
+
+
+def validate_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Every known option, parsed, with defaults filled in (so a job records what it ran with)."""
+    if options is None:
+        options = {}
+    if not isinstance(options, Mapping):
+        raise SpecError(
+            f'options must be a mapping such as {{"default_region": "GB"}}; '
+            f"got {type(options).__name__}."
+        )
+    unknown = [key for key in options if key not in OPTIONS]
+    if unknown:
+        raise SpecError(
+            f'Unknown option "{unknown[0]}". Known options: {", ".join(sorted(OPTIONS))}.'
+        )
+    parsed: dict[str, Any] = {}
+    for key, option in OPTIONS.items():
+        if options.get(key) is None:  # absent or JSON null: the default
+            parsed[key] = option.default
+            continue
+        try:
+            parsed[key] = option.parse(options[key])
+        except ValueError as error:
+            raise SpecError(str(error)) from None
+    return parsed

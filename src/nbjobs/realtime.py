@@ -1,0 +1,245 @@
+"""Socket.IO inside jupyter-server: the endpoint, its authentication, rooms, and job events.
+
+The stock engine.io tornado handler runs none of Jupyter's checks, so the handler here is also a
+``JupyterHandler``: its ``prepare()`` resolves the user from the token (query or header) or the
+login cookie and checks the Host header. A client may instead put the token in the Socket.IO
+``auth`` payload, so the engine.io handshake itself is let through and the decision is taken
+in ``connect``, which refuses anything unauthenticated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import socketio
+from jupyter_server.auth.decorator import allow_unauthenticated
+from jupyter_server.base.handlers import JupyterHandler
+
+from . import events
+from .auth import Identity, identify_with_token, identity_of, is_single_user
+
+log = logging.getLogger("NbJobs")
+
+
+def user_room(username: str) -> str:
+    return f"user:{username}"
+
+
+def make_socketio_handler(sio: socketio.AsyncServer) -> type:
+    engineio_handler = socketio.get_tornado_handler(sio)
+
+    class SocketIOHandler(engineio_handler, JupyterHandler):  # type: ignore[misc, valid-type]
+        """engine.io's handler with Jupyter's identity, Host and XSRF rules."""
+
+        @allow_unauthenticated
+        async def get(self, *args: Any, **kwargs: Any) -> None:
+            await super().get(*args, **kwargs)
+
+        @allow_unauthenticated
+        async def post(self, *args: Any, **kwargs: Any) -> None:
+            socket = sio.eio.sockets.get(self.get_query_argument("sid", ""))
+            await super().post(*args, **kwargs)
+            if socket is not None and socket.closed:
+                # A polling client said CLOSE: engine.io closes the session but leaves the
+                # client's pending GET waiting out the ping timeout (~45 s), so the client's
+                # disconnect() hangs that long. Wake the GET with an empty answer.
+                socket.queue.put_nowait(None)
+
+        @allow_unauthenticated
+        async def options(self, *args: Any, **kwargs: Any) -> None:
+            await super().options(*args, **kwargs)
+
+        def check_xsrf_cookie(self) -> None:
+            # Polling POSTs carry the engine.io session id, an unguessable secret handed out
+            # only to the client that opened the session; a cross-site form cannot know it.
+            # The session's identity and origin were checked when it connected.
+            sid = self.get_query_argument("sid", None)
+            if sid and sid in sio.eio.sockets:
+                return None
+            return JupyterHandler.check_xsrf_cookie(self)
+
+        def check_origin(self, origin: str) -> bool:
+            # Decided in `connect`, where we know whether the client used a token (any
+            # origin, as in Jupyter) or a cookie (allowed origins only).
+            return True
+
+        def get_compression_options(self) -> None:
+            # permessage-deflate costs ~15% of the server's CPU per message for tiny JSON
+            # events (PLATFORM-NOTES); Jupyter's event loop is shared with everything else.
+            return None
+
+        def prepare(self) -> Any:  # type: ignore[override]
+            origin = self.request.headers.get("Origin")
+            realtime: Realtime = self.settings["nbjobs"].realtime
+            if origin and origin in realtime.cors_allowed_origins:
+                self.set_header("Access-Control-Allow-Origin", origin)
+                self.set_header("Access-Control-Allow-Credentials", "true")
+            return JupyterHandler.prepare(self, _redirect_to_login=False)
+
+    return SocketIOHandler
+
+
+@dataclasses.dataclass
+class _ProgressState:
+    last_sent: float = float("-inf")
+    pending: dict[str, Any] | None = None
+    timer: asyncio.TimerHandle | None = None
+    lock: asyncio.Lock = dataclasses.field(default_factory=asyncio.Lock)
+
+
+class Realtime:
+    """The Socket.IO server and the one place job events leave the server.
+
+    Options:
+        ``client_manager``: a python-socketio manager; ``AsyncRedisManager`` fans events out
+        across server instances. Default: in-process.
+        ``cors_allowed_origins``: origins, besides the server's own and Jupyter's
+        ``allow_origin``, from which cookie-authenticated browsers may connect.
+        ``progress_min_interval``: at most one ``job:progress`` per job per this many
+        seconds; the latest counts win. Default 0.1 s.
+    """
+
+    def __init__(
+        self,
+        *,
+        client_manager: socketio.AsyncManager | None = None,
+        cors_allowed_origins: list[str] | None = None,
+        progress_min_interval: float = 0.1,
+        user_mode: str = "auto",
+    ) -> None:
+        self.cors_allowed_origins = list(cors_allowed_origins or [])
+        self.progress_min_interval = progress_min_interval
+        self.user_mode = user_mode
+        kwargs: dict[str, Any] = {}
+        if client_manager is not None:
+            kwargs["client_manager"] = client_manager
+        # Origins are checked per connection in `connect`; engine.io's own check would
+        # reject token-authenticated scripts from other origins, which Jupyter allows.
+        self.sio = socketio.AsyncServer(
+            async_mode="tornado",
+            cors_allowed_origins=[],
+            logger=False,
+            engineio_logger=False,
+            **kwargs,
+        )
+        self.sio.on("connect", self._on_connect)
+        self.sio.on("disconnect", self._on_disconnect)
+        self._clients: dict[str, str] = {}
+        self._progress: dict[int, _ProgressState] = {}
+
+    # -- connections -------------------------------------------------------------------------
+
+    @property
+    def connected_clients(self) -> int:
+        return len(self._clients)
+
+    async def _identify(self, environ: Mapping[str, Any], auth: Any) -> Identity | None:
+        handler: JupyterHandler = environ["tornado.handler"]
+        single = is_single_user(handler.identity_provider, self.user_mode)
+        user = getattr(handler, "_jupyter_current_user", None)
+        if user is None and isinstance(auth, Mapping) and isinstance(auth.get("token"), str):
+            user = await identify_with_token(handler, auth["token"])
+        identity = identity_of(handler, user, single_user=single)
+        if identity is None or identity.token_authenticated:
+            return identity
+        origin = environ.get("HTTP_ORIGIN")
+        allowed = origin in self.cors_allowed_origins or JupyterHandler.check_origin(handler)
+        if origin and not allowed:
+            log.warning("nbjobs: refused cookie-authenticated Socket.IO from %s", origin)
+            raise socketio.exceptions.ConnectionRefusedError("origin not allowed")
+        return identity
+
+    async def _on_connect(self, sid: str, environ: Mapping[str, Any], auth: Any = None) -> None:
+        try:
+            identity = await self._identify(environ, auth)
+            if identity is None:
+                raise socketio.exceptions.ConnectionRefusedError("authentication required")
+        except socketio.exceptions.ConnectionRefusedError as refusal:
+            log.info("nbjobs: refused a Socket.IO connection: %s", refusal)
+            self._close_transport_soon(sid)
+            raise
+        await self.sio.save_session(sid, {"username": identity.username})
+        await self.sio.enter_room(sid, user_room(identity.username))
+        self._clients[sid] = identity.username
+        log.info(
+            "nbjobs: %s connected (%d clients connected)", identity.username, len(self._clients)
+        )
+
+    def _close_transport_soon(self, sid: str) -> None:
+        # A refused client keeps its engine.io session, and a long-polling one waits up to
+        # a ping interval for its pending GET; close the transport once the refusal is sent.
+        eio_sid = self.sio.manager.eio_sid_from_sid(sid, "/")
+        if eio_sid is None:
+            return
+        loop = asyncio.get_running_loop()
+        loop.call_later(0.2, lambda: asyncio.ensure_future(self.sio.eio.disconnect(eio_sid)))
+
+    async def _on_disconnect(self, sid: str, reason: Any = None) -> None:
+        username = self._clients.pop(sid, None)
+        if username is not None:
+            log.info("nbjobs: %s disconnected (%d clients connected)", username, len(self._clients))
+
+    # -- events ------------------------------------------------------------------------------
+
+    async def _emit(self, event: str, payload: dict[str, Any], owner: str) -> None:
+        # Wall-clock emit time for benchmarks/bench_server.py's latency figures.
+        log.debug(
+            "emit %s job=%s rows=%s at %.6f",
+            event,
+            payload.get("jobId"),
+            payload.get("processedRows"),
+            time.time(),
+        )
+        await self.sio.emit(event, payload, room=user_room(owner))
+
+    async def progress(self, job: Mapping[str, Any], owner: str) -> None:
+        """Announce a job's counts, coalesced to one event per ``progress_min_interval``."""
+        job_id = job["jobId"]
+        state = self._progress.setdefault(job_id, _ProgressState())
+        loop = asyncio.get_running_loop()
+        payload = events.progress_payload(job)
+        async with state.lock:
+            wait = state.last_sent + self.progress_min_interval - loop.time()
+            if wait <= 0 and state.timer is None:
+                state.last_sent = loop.time()
+                await self._emit(events.PROGRESS, payload, owner)
+                return
+            state.pending = payload
+            if state.timer is None:
+                state.timer = loop.call_later(
+                    max(wait, 0), lambda: asyncio.ensure_future(self._flush(job_id, owner))
+                )
+
+    async def _flush(self, job_id: int, owner: str) -> None:
+        state = self._progress.get(job_id)
+        if state is None:
+            return
+        async with state.lock:
+            state.timer = None
+            if state.pending is not None:
+                payload, state.pending = state.pending, None
+                state.last_sent = asyncio.get_running_loop().time()
+                await self._emit(events.PROGRESS, payload, owner)
+
+    async def finished(self, job: Mapping[str, Any], owner: str) -> None:
+        """Announce a terminal status; a completed job gets its 100% progress event first."""
+        state = self._progress.pop(job["jobId"], None)
+        if state is not None:
+            async with state.lock:
+                if state.timer is not None:
+                    state.timer.cancel()
+                pending = state.pending
+                state.pending = None
+        else:
+            pending = None
+        if job["status"] == "completed":
+            await self._emit(events.PROGRESS, events.progress_payload(job), owner)
+        elif pending is not None:
+            await self._emit(events.PROGRESS, pending, owner)
+        event, payload = events.terminal_payload(job)
+        await self._emit(event, payload, owner)

@@ -1,0 +1,100 @@
+"""Two server instances behind one Redis: a client on one receives the other's job events."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import threading
+import time
+
+import pytest
+import requests
+import socketio
+
+from nbjobs import events
+from tests.conftest import COLUMNS, contacts_csv
+from tests.jupyter_process import JupyterProcess, free_port
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (.ci/run installs it)")
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    import redis
+
+    client = redis.Redis(port=port)
+    while time.monotonic() < deadline:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.1)
+    yield f"redis://127.0.0.1:{port}/0"
+    proc.terminate()
+    proc.wait(10)
+
+
+def test_events_fan_out_across_instances(tmp_path, redis_url):
+    shared = tmp_path / "shared-data"
+    args = [f"--NbJobs.redis_url={redis_url}", "--NbJobs.chunk_size=50"]
+    a = JupyterProcess(tmp_path / "a", extra=args, data_dir=shared, token="t0k3n").start()
+    b = JupyterProcess(tmp_path / "b", extra=args, data_dir=shared, token="t0k3n").start()
+    try:
+        received: list[tuple[str, dict]] = []
+        done = threading.Event()
+        sio = socketio.Client(reconnection=False)
+        for name in events.ALL_EVENTS:
+            sio.on(
+                name,
+                lambda payload, name=name: (
+                    received.append((name, payload)),
+                    name == events.COMPLETED and done.set(),
+                ),
+            )
+        sio.connect(
+            b.url,
+            socketio_path=f"{b.base_url}nbjobs/socket.io",
+            auth={"token": b.token},
+            transports=["websocket"],
+            wait_timeout=10,
+        )
+        response = requests.post(
+            f"{a.api}/jobs",
+            headers=a.headers,
+            files={"file": ("c.csv", contacts_csv(300), "text/csv")},
+            data={"columns": json.dumps(COLUMNS)},
+            timeout=10,
+        )
+        job_id = response.json()["jobId"]
+        assert done.wait(60), received
+        sio.disconnect()
+        names = [n for n, p in received if p["jobId"] == job_id]
+        assert names[-1] == events.COMPLETED and events.PROGRESS in names
+        # the store is shared too: B answers for the job A ran
+        job = requests.get(f"{b.api}/jobs/{job_id}", headers=b.headers, timeout=5).json()
+        assert job["status"] == "completed" and job["processedRows"] == 300
+    finally:
+        a.stop()
+        b.stop()

@@ -1,0 +1,309 @@
+"""The worker: messages, outputs written atomically, cancel, failures, and a real killed process."""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+import os
+import signal
+import time
+from typing import Any
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from nbjobs.worker import WorkerJob, process, remove_stale_temp_files, run_in_subprocess
+
+COLUMNS = {"Phone": "phone", "Email": "email"}
+
+
+def contacts_csv(rows: int) -> bytes:
+    """Every 4th row has an invalid phone; zips keep their leading zeros."""
+    lines = ["Phone,Email,Zip"]
+    for i in range(rows):
+        phone = "12" if i % 4 == 3 else f"(415) 555-{2000 + i:04d}"
+        lines.append(f'{phone},Person.{i}@Example.COM,"0{i:04d}"')
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.fixture
+def make_job(tmp_path):
+    def _make(data: bytes, *, job_id: int = 7, chunk_size: int = 10, **changes: Any) -> WorkerJob:
+        path = tmp_path / f"{job_id}.csv"
+        path.write_bytes(data)
+        job = WorkerJob(
+            job_id=job_id,
+            input_path=str(path),
+            input_format="csv",
+            columns=dict(COLUMNS),
+            options={},
+            chunk_size=chunk_size,
+            output_dir=str(tmp_path / "outputs"),
+        )
+        return dataclasses.replace(job, **changes)
+
+    return _make
+
+
+def listing(directory: str) -> list[str]:
+    return sorted(os.listdir(directory)) if os.path.isdir(directory) else []
+
+
+def temps(directory: str) -> list[str]:
+    return [name for name in listing(directory) if name.startswith(".")]
+
+
+class Recorder:
+    """A ``report`` callable that records messages and can check the output dir on each."""
+
+    def __init__(self, job: WorkerJob, *, cancel_after: int | None = None) -> None:
+        self.job = job
+        self.messages: list[tuple[str, dict[str, Any]]] = []
+        self.listings: list[list[str]] = []
+        self.cancel_after = cancel_after
+
+    def __call__(self, kind: str, data: dict[str, Any]) -> None:
+        self.messages.append((kind, data))
+        self.listings.append(listing(self.job.output_dir))
+
+    def cancelled(self) -> bool:
+        progress = sum(1 for kind, _ in self.messages if kind == "progress")
+        return self.cancel_after is not None and progress >= self.cancel_after
+
+    @property
+    def kinds(self) -> list[str]:
+        return [kind for kind, _ in self.messages]
+
+
+def run(job: WorkerJob, **kw: Any) -> Recorder:
+    recorder = Recorder(job, **kw)
+    process(job, recorder, recorder.cancelled)
+    return recorder
+
+
+def test_messages_counts_and_outputs(make_job):
+    job = make_job(contacts_csv(25), chunk_size=10)
+    recorder = run(job)
+
+    assert recorder.kinds == ["started", "progress", "progress", "progress", "completed"]
+    assert recorder.messages[0][1] == {"totalRows": 25}
+    progress = [data for kind, data in recorder.messages if kind == "progress"]
+    assert [p["processedRows"] for p in progress] == [10, 20, 25]
+    assert [p["invalidRows"] for p in progress] == [2, 5, 6]
+    assert all(p["validRows"] + p["invalidRows"] == p["processedRows"] for p in progress)
+    assert all(p["totalRows"] == 25 for p in progress)
+
+    done = recorder.messages[-1][1]
+    assert (done["processedRows"], done["validRows"], done["invalidRows"]) == (25, 19, 6)
+    assert done["totalRows"] == 25
+    out = job.output_dir
+    assert done["outputPath"] == os.path.join(out, "7.csv")
+    assert done["invalidPath"] == os.path.join(out, "7.invalid.csv")
+    assert done["parquetPath"] == os.path.join(out, "7.parquet")
+    assert listing(out) == ["7.csv", "7.invalid.csv", "7.parquet"]  # no temps left
+
+    # Until "completed", only dot-temp files: nobody can open a half-written output.
+    for seen in recorder.listings[:-1]:
+        assert all(name.startswith(".7.") and ".tmp-" in name for name in seen)
+
+    output = pd.read_csv(done["outputPath"], dtype=str, keep_default_na=False)
+    assert len(output) == 25
+    assert output["Zip"].tolist() == [f"0{i:04d}" for i in range(25)]  # input order, as text
+    assert output.columns[:3].tolist() == ["Phone", "Email", "Zip"]
+    assert {"Phone_normalized", "Email_normalized", "_valid", "_errors"} <= set(output.columns)
+    assert output["Phone_normalized"][0] == "+14155552000"
+
+    invalid = pd.read_csv(done["invalidPath"], dtype=str, keep_default_na=False)
+    assert invalid.columns.tolist() == output.columns.tolist()
+    assert invalid["Zip"].tolist() == [f"0{i:04d}" for i in range(3, 25, 4)]
+    assert set(invalid["_valid"]) == {"False"}
+    assert all(reason.startswith("Phone:") for reason in invalid["_errors"])
+
+    table = pq.read_table(done["parquetPath"])
+    assert pq.ParquetFile(done["parquetPath"]).metadata.num_row_groups == 1  # chunks gathered
+    assert table.column_names == output.columns.tolist()
+    assert table.num_rows == 25
+    assert str(table.schema.field("_valid").type) == "bool"
+    assert table.column("Zip").to_pylist() == output["Zip"].tolist()
+
+
+def test_cancel_after_two_chunks_leaves_nothing(make_job):
+    job = make_job(contacts_csv(50), chunk_size=10)
+    recorder = run(job, cancel_after=2)
+    assert recorder.kinds == ["started", "progress", "progress", "cancelled"]
+    assert recorder.messages[-1][1] == {"processedRows": 20, "validRows": 15, "invalidRows": 5}
+    assert len(recorder.listings[1]) == 3  # the three temps existed while it ran...
+    assert listing(job.output_dir) == []  # ...and are gone, with no output published
+
+
+def test_malformed_csv_fails_with_the_row(make_job):
+    job = make_job(contacts_csv(5) + b"1,2,3,4\n")
+    recorder = run(job)
+    assert recorder.kinds == ["failed"]  # found by the counting pass, before any output
+    assert recorder.messages[0][1] == {
+        "errorMessage": "Malformed CSV at row 6 (line 7): expected 3 fields, found 4.",
+        "processedRows": 0,
+        "validRows": 0,
+        "invalidRows": 0,
+    }
+    assert listing(job.output_dir) == []
+
+
+def test_bad_utf8_found_mid_stream_fails_and_removes_temps(make_job):
+    # Rows of 1 MiB: the bad byte sits past the first 16 MiB block, which is all that the
+    # up-front check reads, and in a column the counting pass does not convert.
+    filler = "x" * (1 << 20)
+    rows = [f"(415) 555-{2000 + i},p{i}@example.com,{filler}" for i in range(20)]
+    data = "\n".join(["Phone,Email,Zip", *rows, ""]).encode() + b"1,a@b.com,Zo\xeb\n"
+    job = make_job(data, chunk_size=5)
+    recorder = run(job)
+    assert recorder.kinds == ["started", "progress", "progress", "progress", "failed"]
+    failed = recorder.messages[-1][1]
+    assert failed["errorMessage"] == (
+        f"The file is not UTF-8 text (invalid byte 0xeb near byte {len(data) - 2}). "
+        "Save it as UTF-8 and submit it again."
+    )
+    assert failed["processedRows"] == 15
+    assert len(recorder.listings[-2]) == 3  # it had been writing temps...
+    assert listing(job.output_dir) == []
+
+
+def test_spec_naming_a_missing_column_fails_with_its_message(make_job):
+    job = make_job(contacts_csv(3), columns={"Mobile": "phone"})
+    recorder = run(job)
+    assert recorder.kinds == ["started", "failed"]
+    assert recorder.messages[-1][1]["errorMessage"].startswith(
+        'Column "Mobile" is not in the input.'
+    )
+
+
+def test_unexpected_errors_are_internal_errors(make_job, tmp_path, capfd):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    job = make_job(contacts_csv(3), output_dir=str(blocker))
+    recorder = run(job)
+    assert recorder.kinds == ["started", "failed"]
+    message = recorder.messages[-1][1]["errorMessage"]
+    assert message.startswith("Internal error while normalizing (FileExistsError: ")
+    assert "Traceback" in capfd.readouterr().err  # the traceback goes to stderr only
+    assert "Traceback" not in message
+
+
+def test_remove_stale_temp_files_spares_locked_ones(make_job):
+    job = make_job(contacts_csv(30), chunk_size=10)
+    seen: list[int] = []
+
+    def report(kind: str, data: dict[str, Any]) -> None:
+        if kind == "progress":  # the worker is alive and holds its temps' locks
+            seen.append(remove_stale_temp_files(job.output_dir))
+
+    process(job, report, lambda: False)
+    assert seen == [0, 0, 0]
+    assert listing(job.output_dir) == ["7.csv", "7.invalid.csv", "7.parquet"]
+
+    for name in (".8.csv.tmp-abc", ".8.parquet.tmp-x1", ".notes.txt", "8.csv"):
+        with open(os.path.join(job.output_dir, name), "w") as file:
+            file.write("left by a killed worker")
+    assert remove_stale_temp_files(job.output_dir) == 2
+    assert listing(job.output_dir) == [".notes.txt", "7.csv", "7.invalid.csv", "7.parquet", "8.csv"]
+    assert remove_stale_temp_files(str(job.output_dir) + "-missing") == 0
+
+
+# -- real worker processes -------------------------------------------------------------------
+
+
+def start(job: WorkerJob) -> tuple[Any, Any, Any]:
+    ctx = multiprocessing.get_context("forkserver")
+    reader, writer = ctx.Pipe(duplex=False)
+    cancel_event = ctx.Event()
+    worker = ctx.Process(target=run_in_subprocess, args=(job, writer, cancel_event), daemon=True)
+    worker.start()
+    writer.close()  # only the worker holds the write end: EOF when it exits
+    return worker, reader, cancel_event
+
+
+def receive(reader: Any, timeout: float = 30) -> tuple[str, dict[str, Any]]:
+    assert reader.poll(timeout), "no message from the worker"
+    return reader.recv()
+
+
+def test_forkserver_worker_runs_and_cancels(make_job):
+    job = make_job(contacts_csv(30), chunk_size=10)
+    worker, reader, _ = start(job)
+    messages = []
+    while True:
+        try:
+            messages.append(receive(reader))
+        except EOFError:
+            break
+    worker.join(10)
+    assert worker.exitcode == 0
+    assert [kind for kind, _ in messages] == [
+        "started",
+        "progress",
+        "progress",
+        "progress",
+        "completed",
+    ]
+    assert os.path.isfile(messages[-1][1]["outputPath"])
+
+    slow = make_job(contacts_csv(30), job_id=8, chunk_size=10, chunk_delay=30)
+    worker, reader, cancel_event = start(slow)
+    assert receive(reader)[0] == "started"
+    assert receive(reader)[0] == "progress"
+    cancel_event.set()  # interrupts the chunk delay
+    assert receive(reader, timeout=5) == (
+        "cancelled",
+        {"processedRows": 10, "validRows": 8, "invalidRows": 2},
+    )
+    worker.join(10)
+    assert worker.exitcode == 0
+    assert not [name for name in listing(slow.output_dir) if name.startswith(("8.", ".8."))]
+
+
+def test_killed_worker_leaves_only_temps_which_are_removed(make_job):
+    job = make_job(contacts_csv(30), job_id=9, chunk_size=10, chunk_delay=30)
+    worker, reader, _ = start(job)
+    assert receive(reader)[0] == "started"
+    assert receive(reader)[0] == "progress"  # one chunk appended to the temps
+    assert remove_stale_temp_files(job.output_dir) == 0  # alive: its temps are locked
+
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.join(10)
+    assert worker.exitcode == -signal.SIGKILL
+    with pytest.raises(EOFError):
+        receive(reader)
+    left = listing(job.output_dir)
+    assert "9.csv" not in left and "9.parquet" not in left
+    assert sorted(name.split(".tmp-")[0] for name in left) == [
+        ".9.csv",
+        ".9.invalid.csv",
+        ".9.parquet",
+    ]
+
+    assert remove_stale_temp_files(job.output_dir) == 3
+    assert listing(job.output_dir) == []
+
+
+def test_worker_whose_server_is_gone_exits_quietly(make_job):
+    job = make_job(contacts_csv(30), job_id=10, chunk_size=10, chunk_delay=0.2)
+    worker, reader, _ = start(job)
+    assert receive(reader)[0] == "started"
+    reader.close()  # the server went away: the next send raises BrokenPipeError
+    worker.join(20)
+    assert worker.exitcode == 0
+    assert listing(job.output_dir) == []
+
+
+def test_sigterm_removes_the_temps(make_job):
+    job = make_job(contacts_csv(30), job_id=11, chunk_size=10, chunk_delay=30)
+    worker, reader, _ = start(job)
+    assert receive(reader)[0] == "started"
+    assert receive(reader)[0] == "progress"
+    started = time.monotonic()
+    worker.terminate()  # what the runner does at server shutdown
+    worker.join(10)
+    assert time.monotonic() - started < 5
+    assert worker.exitcode == 128 + signal.SIGTERM
+    assert listing(job.output_dir) == []

@@ -335,6 +335,8 @@ async def bench_latency(
                 arrivals.setdefault(key, []).append(r.at)
     spreads = [(max(a) - min(a)) * 1000 for a in arrivals.values()]
     expected = len(emits) * clients_count
+    worst_key = max(arrivals, key=lambda key: max(arrivals[key]) - emit_times[key])
+    order = list(emit_times)
     return {
         "clients": clients_count,
         "rows": rows,
@@ -349,6 +351,14 @@ async def bench_latency(
         "latency_ms_p99": round(percentile(latencies, 99), 2),
         "latency_ms_max": round(max(latencies), 2),
         "fanout_spread_ms_p50": round(statistics.median(spreads), 2),
+        "worst_event": {
+            "index": order.index(worst_key),
+            "event": worst_key[0],
+            "processed_rows": worst_key[1],
+            "first_ms": round((min(arrivals[worst_key]) - emit_times[worst_key]) * 1000, 2),
+            "last_ms": round((max(arrivals[worst_key]) - emit_times[worst_key]) * 1000, 2),
+        },
+        "server_cpu_us_per_delivered": round(1e6 * cpu["server_cpu_s"] / max(len(latencies), 1)),
         **cpu,
     }
 

@@ -8,6 +8,8 @@ de-duplication, no cache, nothing written to disk, one process.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +18,7 @@ from email_validator import EmailNotValidError, validate_email
 from nameparser import HumanName
 
 E164 = phonenumbers.PhoneNumberFormat.E164
+MULTIPLE_PEOPLE = re.compile(r"&|\+|\band\b", re.IGNORECASE)
 
 
 def _phone(value: str) -> tuple[str, str, str, str, str] | None:
@@ -41,13 +44,14 @@ def _email(value: str) -> tuple[str, str, str] | None:
 
 
 def _name(value: str) -> tuple[str, ...] | None:
-    if any(char.isdigit() for char in value):
+    text = " ".join(unicodedata.normalize("NFC", value).split())
+    if any(char.isdigit() for char in text) or MULTIPLE_PEOPLE.search(text):
         return None
-    name = HumanName(" ".join(value.split()))
+    name = HumanName(text)
     name.capitalize(force=True)
-    full = " ".join(p for p in (name.first, name.middle, name.last, name.suffix) if p)
-    if not full:
+    if not any(char.isalpha() for char in name.first + name.middle + name.last):
         return None
+    full = " ".join(p for p in (name.first, name.middle, name.last, name.suffix) if p)
     return full, name.title, name.first, name.middle, name.last, name.suffix, name.nickname
 
 

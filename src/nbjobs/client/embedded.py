@@ -29,6 +29,34 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def server_command(
+    *,
+    port: int,
+    token: str,
+    root_dir: str,
+    base_url: str = "/",
+    extra_args: Sequence[str] = (),
+) -> list[str]:
+    """The command line of a loopback-only jupyter-server with the nbjobs extension."""
+    args = [
+        sys.executable,
+        "-m",
+        "jupyter_server",
+        '--ServerApp.jpserver_extensions={"nbjobs": True}',
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        # A taken port must fail, not silently move to another one nobody is polling.
+        "--ServerApp.port_retries=0",
+        f"--ServerApp.base_url={base_url}",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root_dir}",
+        "--no-browser",
+    ]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        args.append("--allow-root")
+    return args + list(extra_args)
+
+
 class EmbeddedServer:
     """``sys.executable -m jupyter_server`` with the nbjobs extension, owned by this process.
 
@@ -60,22 +88,9 @@ class EmbeddedServer:
         return self.process is not None and self.process.poll() is None
 
     def command(self, port: int, token: str) -> list[str]:
-        args = [
-            sys.executable,
-            "-m",
-            "jupyter_server",
-            '--ServerApp.jpserver_extensions={"nbjobs": True}',
-            "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.port={port}",
-            # A taken port must fail, not silently move to another one we are not polling.
-            "--ServerApp.port_retries=0",
-            f"--IdentityProvider.token={token}",
-            f"--ServerApp.root_dir={self.root_dir}",
-            "--no-browser",
-        ]
-        if hasattr(os, "geteuid") and os.geteuid() == 0:
-            args.append("--allow-root")
-        return args + self.extra_args
+        return server_command(
+            port=port, token=token, root_dir=self.root_dir, extra_args=self.extra_args
+        )
 
     def start(self) -> ServerInfo:
         if self.running and self.server is not None:

@@ -1,0 +1,132 @@
+"""Where a worker's time goes: one job run in this process, without a server.
+
+    .venv/bin/python benchmarks/bench_worker.py [--rows 200000] [--cprofile 25]
+
+Runs ``nbjobs.worker.process`` on the same messy CSV as ``bench_server.py`` and splits its
+wall time between counting the rows, the engine (``Normalizer.normalize_chunk``), writing the
+CSV outputs, writing the Parquet output and the final commit; the rest is reading the chunks.
+The timers wrap those methods for this run only; ``--cprofile N`` prints the N most expensive
+functions instead (cProfile roughly doubles the run time, so use it for proportions only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import functools
+import json
+import pstats
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from contacts import COLUMNS, write_contacts
+
+from nbjobs import worker
+
+spent: Counter[str] = Counter()
+
+
+def timed(owner: Any, name: str, label: str) -> None:
+    original: Callable[..., Any] = getattr(owner, name)
+
+    @functools.wraps(original)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            spent[label] += time.perf_counter() - started
+
+    setattr(owner, name, wrapper)
+
+
+def time_parsers() -> None:
+    """Time each field type's parsing of the values its cache misses (part of the engine)."""
+    field_type = sys.modules[worker.Normalizer.__module__].FieldType
+    original = field_type.normalize
+
+    def normalize(self: Any, values: Any, options: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return original(self, values, options)
+        finally:
+            parsed[self.name] += time.perf_counter() - started
+            parsed_values[self.name] += len(values)
+
+    field_type.normalize = normalize
+
+
+parsed: Counter[str] = Counter()
+parsed_values: Counter[str] = Counter()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--chunk-size", type=int, default=1000)
+    parser.add_argument("--cprofile", type=int, default=0, metavar="N")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="nbjobs-bench-worker-") as tmp:
+        csv_path = write_contacts(Path(tmp) / "contacts.csv", args.rows, seed=args.seed)
+        job = worker.WorkerJob(
+            job_id=1,
+            input_path=str(csv_path),
+            input_format="csv",
+            columns=COLUMNS,
+            options={},
+            chunk_size=args.chunk_size,
+            output_dir=str(Path(tmp) / "out"),
+        )
+        messages: list[tuple[str, dict[str, Any]]] = []
+
+        def report(kind: str, data: dict[str, Any]) -> None:
+            messages.append((kind, data))
+
+        if args.cprofile:
+            profile = cProfile.Profile()
+            profile.runcall(worker.process, job, report, lambda: False)
+            pstats.Stats(profile).sort_stats("cumulative").print_stats(args.cprofile)
+            return
+
+        timed(worker, "count_rows", "count rows")
+        timed(worker.Normalizer, "normalize_chunk", "engine")
+        time_parsers()
+        timed(worker._CsvOutput, "append", "write CSV (main + invalid)")
+        timed(worker._ParquetOutput, "append", "write Parquet")
+        timed(worker._Outputs, "commit", "commit (fsync + rename)")
+        started = time.perf_counter()
+        worker.process(job, report, lambda: False)
+        total = time.perf_counter() - started
+
+    kind, final = messages[-1]
+    if kind != "completed":
+        raise RuntimeError(f"the job did not complete: {kind} {final}")
+    spent["read chunks + rest"] = total - sum(spent.values())
+    result = {
+        "rows": final["processedRows"],
+        "valid_rows": final["validRows"],
+        "seconds": round(total, 2),
+        "rows_per_s": round(final["processedRows"] / total),
+        "split_s": {label: round(seconds, 2) for label, seconds in spent.items()},
+        "split_pct": {label: round(100 * seconds / total, 1) for label, seconds in spent.items()},
+        "engine_parsing": {
+            kind: {
+                "seconds": round(seconds, 2),
+                "values_parsed": parsed_values[kind],
+                "values_per_s": round(parsed_values[kind] / seconds),
+            }
+            for kind, seconds in parsed.items()
+        },
+    }
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,250 @@
+"""The demo notebook in JupyterLab, in a real (headless) Chromium: running its cells shows the
+nbjobs progress widget, the bar passes through intermediate percentages while the server works,
+ends green at 100%, and the Live badge is up.
+
+Needs Debian's ``/usr/bin/chromium`` and Playwright for Python (``.ci/run`` installs both);
+``playwright install`` is never used. Screenshots go to ``artifacts/browser/``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.jupyter_process import free_port
+
+REPO = Path(__file__).resolve().parents[2]
+NOTEBOOK = REPO / "notebooks" / "quickstart.ipynb"
+ARTIFACTS = REPO / "artifacts" / "browser"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+BASE_URL = "/a%40b/"  # an escaped base URL catches paths built by hand
+# quickstart.ipynb: markdown, build DataFrame (5,000 rows), markdown, submit the job.
+CELLS_TO_RUN = 4
+SUBMIT_CELL = 3
+TOTAL_ROWS = "5,000"
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK), reason=f"{CHROMIUM} is not installed"),
+]
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+
+
+@contextlib.contextmanager
+def jupyter_lab(workdir: Path) -> Iterator[tuple[str, str, Path]]:
+    """``jupyter lab`` serving a copy of the demo notebook; yields (url, token, log path).
+
+    Jobs are slowed (200-row chunks, 0.1 s pause each) so that the 5,000 rows take a few
+    seconds: long enough for a browser to see the bar part-way.
+    """
+    root, runtime = workdir / "root", workdir / "runtime"
+    root.mkdir()
+    shutil.copy(NOTEBOOK, root / NOTEBOOK.name)
+    port, token = free_port(), secrets.token_hex(16)
+    log_path = workdir / "lab.log"
+    args = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--allow-root",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--ServerApp.base_url={BASE_URL}",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        '--ServerApp.jpserver_extensions={"nbjobs": True}',
+        f"--NbJobs.data_dir={workdir / 'nbjobs-data'}",
+        "--NbJobs.chunk_size=200",
+        "--NbJobs.chunk_delay=0.1",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]
+    # No "get notified about Jupyter news?" toast over the notebook.
+    notification = workdir / "lab-settings" / "@jupyterlab" / "apputils-extension"
+    notification.mkdir(parents=True)
+    (notification / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False})
+    )
+    env = {
+        **os.environ,
+        # The kernel inherits these: it finds this server (and no other) in the runtime dir,
+        # and no settings or workspace of the machine's user leak into the page.
+        "JUPYTER_RUNTIME_DIR": str(runtime),
+        "JUPYTERLAB_SETTINGS_DIR": str(workdir / "lab-settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(workdir / "lab-workspaces"),
+    }
+    url = f"http://127.0.0.1:{port}{BASE_URL}"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"jupyter lab exited:\n{log_path.read_text()[-3000:]}")
+                with contextlib.suppress(requests.RequestException):
+                    # /lab answers once the lab extension is up, the nbjobs API once ours is.
+                    headers = {"Authorization": f"token {token}"}
+                    lab = requests.get(f"{url}lab", headers=headers, timeout=2)
+                    jobs = requests.get(f"{url}nbjobs/api/jobs", headers=headers, timeout=2)
+                    if lab.ok and jobs.ok:
+                        break
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"jupyter lab did not start:\n{log_path.read_text()[-3000:]}")
+                time.sleep(0.3)
+            yield url, token, log_path
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+
+
+# In the page: the submit cell's widget, as numbers the test can assert on. ipywidgets renders
+# IntProgress as .widget-hprogress > .progress > .progress-bar (width = value %, and
+# .progress-bar-success for bar_style="success"); nbjobs' counts HTML ends with "NN%".
+READ_WIDGET = """
+(index) => {
+  const cell = document.querySelectorAll('.jp-Notebook .jp-Cell')[index];
+  const bar = cell && cell.querySelector('.jp-OutputArea .widget-hprogress .progress-bar');
+  if (!bar) return null;
+  const box = bar.closest('.widget-hbox');
+  const widget = box.parentElement;
+  return {
+    width: parseFloat(bar.style.width),
+    success: bar.classList.contains('progress-bar-success'),
+    counts: box.innerText,
+    text: widget.innerText,
+  };
+}
+"""
+
+# Records every width the bar shows, from the moment it exists, so that a fast frame between two
+# polls is not missed.
+WATCH_BAR = """
+(index) => {
+  window.__nbjobsWidths = [];
+  const seen = () => {
+    const cell = document.querySelectorAll('.jp-Notebook .jp-Cell')[index];
+    const bar = cell && cell.querySelector('.jp-OutputArea .widget-hprogress .progress-bar');
+    if (!bar) return;
+    const width = parseFloat(bar.style.width);
+    const widths = window.__nbjobsWidths;
+    if (widths[widths.length - 1] !== width) widths.push(width);
+  };
+  new MutationObserver(seen).observe(document.body, {
+    subtree: true, childList: true, attributes: true, attributeFilter: ['style', 'class'],
+  });
+  seen();
+}
+"""
+
+
+def test_demo_notebook_fills_the_bar_live_in_jupyterlab(tmp_path):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with (
+        jupyter_lab(tmp_path) as (url, token, log_path),
+        sync_api.sync_playwright() as playwright,
+    ):
+        # A persistent context on a fresh directory: Playwright's way to pass --user-data-dir.
+        browser = playwright.chromium.launch_persistent_context(
+            tmp_path / "chromium-profile",
+            executable_path=CHROMIUM,
+            args=CHROMIUM_FLAGS,
+            viewport={"width": 1280, "height": 900},
+        )
+        page = browser.new_page()
+        page.set_default_timeout(30_000)
+        console: list[str] = []
+        page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
+        try:
+            page.goto(f"{url}lab/tree/{NOTEBOOK.name}?reset&token={token}")
+            _run_demo_cells(page)
+            _check_live_progress(page)
+        except Exception:
+            page.screenshot(path=ARTIFACTS / "failure.png", full_page=True)
+            print("browser console:", *console[-40:], sep="\n  ")
+            print("server log:", log_path.read_text()[-4000:], sep="\n")
+            raise
+        finally:
+            browser.close()
+
+
+def _run_demo_cells(page) -> None:
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=45_000)
+    # Keys pressed before the kernel is up are lost: wait for its indicator to say idle.
+    page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=45_000)
+    page.evaluate(WATCH_BAR, SUBMIT_CELL)
+    cells = page.locator(".jp-Notebook .jp-Cell")
+    cells.first.click()
+    for index in range(CELLS_TO_RUN):
+        # As a person would: press Shift+Enter on a cell once it is the active one, and let the
+        # cells before the submit cell finish (keys pressed in a hurry can be lost).
+        cell = cells.nth(index)
+        sync_api.expect(cell).to_have_class(re.compile(r"\bjp-mod-active\b"))
+        page.keyboard.press("Shift+Enter")
+        if index < SUBMIT_CELL and "jp-CodeCell" in (cell.get_attribute("class") or ""):
+            sync_api.expect(cell.locator(".jp-InputPrompt")).to_have_text(
+                re.compile(r"\[\d+\]"), timeout=30_000
+            )
+
+
+def _check_live_progress(page) -> None:
+    # Part-way: the bar exists and shows 0 < p < 100, the counts say the same.
+    page.wait_for_function(
+        f"() => {{ const w = ({READ_WIDGET})({SUBMIT_CELL}); "
+        "return w && w.width > 0 && w.width < 100; }",
+        polling=50,
+        timeout=45_000,
+    )
+    mid = page.evaluate(READ_WIDGET, SUBMIT_CELL)
+    page.screenshot(path=ARTIFACTS / "mid-progress.png")
+    assert not mid["success"], mid
+    assert f"/ {TOTAL_ROWS} rows" in mid["counts"], mid
+    shown = int(re.search(r"(\d+)%", mid["counts"]).group(1))
+    assert 0 < shown < 100, mid
+    assert "running" in mid["text"], mid
+
+    # Done: full green bar, final counts, Live badge.
+    page.wait_for_function(
+        f"() => {{ const w = ({READ_WIDGET})({SUBMIT_CELL}); return w && w.success; }}",
+        polling=100,
+        timeout=60_000,
+    )
+    done = page.evaluate(READ_WIDGET, SUBMIT_CELL)
+    page.screenshot(path=ARTIFACTS / "completed.png")
+    assert done["width"] == 100, done
+    assert f"{TOTAL_ROWS} / {TOTAL_ROWS} rows" in done["counts"], done
+    assert done["counts"].rstrip().endswith("100%"), done
+    assert re.search(r"Job #\d+ · contacts · completed", done["text"]), done
+    assert "Live" in done["text"] and "Offline" not in done["text"], done
+
+    # Filled step by step, never backwards: several intermediate widths, in order.
+    widths = page.evaluate("() => window.__nbjobsWidths")
+    between = [w for w in widths if 0 < w < 100]
+    assert len(between) >= 2, widths
+    assert widths == sorted(widths) and widths[-1] == 100, widths

@@ -323,3 +323,13 @@ def test_csv_memory_follows_the_block_not_the_file(tmp_path):
     assert rows == 2 * 4_000_000
     assert inspect_mib < 200  # measured about 110: the first blocks only
     assert peak_mib < 350  # measured about 270, the same for a file 6 times larger
+
+
+def test_utf16_is_named_as_such(tmp_path):
+    from nbjobs.exceptions import InputError
+    from nbjobs.inputs import inspect_input
+
+    path = tmp_path / "excel.csv"
+    path.write_bytes("Name,Phone\nJane,1\n".encode("utf-16"))
+    with pytest.raises(InputError, match="UTF-16"):
+        inspect_input(str(path), "csv")

@@ -77,6 +77,7 @@ def inspect_input(path: str, fmt: str) -> InputInfo:
     """Column names and, where cheap, the row count; of a CSV reads only the first block."""
     _check_not_empty(path)
     if fmt == "csv":
+        _check_not_utf16(path)
         with _csv_errors(path), _CsvStream(path) as stream:
             if not any(batch.num_rows for batch in stream):  # stops at the first rows
                 raise InputError("The file has a header row but no data rows.")
@@ -451,6 +452,16 @@ def _check_not_empty(path: str) -> None:
         raise InputError(f"The input file cannot be opened ({exc.strerror}).") from None
     if size == 0:
         raise InputError("The file is empty.")
+
+
+def _check_not_utf16(path: str) -> None:
+    # Excel's "Unicode text" export is UTF-16; parsed as UTF-8 it looks like one odd column.
+    with open(path, "rb") as handle:
+        start = handle.read(4)
+    if start[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(start) == 4 and start[1::2] == b"\0\0"):
+        raise InputError(
+            "The file is UTF-16 text, not UTF-8. Save it as UTF-8 (CSV UTF-8) and submit it again."
+        )
 
 
 def _check_header(names: list[str]) -> None:

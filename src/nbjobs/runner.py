@@ -115,13 +115,17 @@ class JobRunner:
         self._stopping = True
         self._pending.clear()
         for running in list(self._running.values()):
-            running.cancel_event.set()
             if running.process.is_alive():
                 running.process.terminate()
         loop = asyncio.get_running_loop()
         for running in list(self._running.values()):
             await loop.run_in_executor(None, running.process.join, 5)
             self._detach(running)
+        stopped = self.store.interrupt_own_jobs(
+            "The server was shut down before this job finished; submit it again."
+        )
+        if stopped:
+            log.warning("nbjobs: shutdown interrupted jobs %s", stopped)
 
     # -- execution ---------------------------------------------------------------------------
 

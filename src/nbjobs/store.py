@@ -311,14 +311,21 @@ class JobStore:
         ]
         interrupted: list[int] = []
         for server_id in dead:
-            with self._lock:
-                ids = self._db.execute(
-                    f"UPDATE jobs SET status = 'interrupted', finished_at = ?, error_message = ?"
-                    f" WHERE server_id = ? AND {_ACTIVE_SQL} RETURNING id",
-                    (_now(), INTERRUPTED_MESSAGE, server_id),
-                ).fetchall()
-            interrupted.extend(row["id"] for row in ids)
+            interrupted.extend(self._interrupt(server_id, INTERRUPTED_MESSAGE))
         return sorted(interrupted)
+
+    def interrupt_own_jobs(self, message: str) -> list[int]:
+        """At a clean shutdown: this server's queued/running jobs become ``interrupted``."""
+        return sorted(self._interrupt(self.server_id, message))
+
+    def _interrupt(self, server_id: str, message: str) -> list[int]:
+        with self._lock:
+            ids = self._db.execute(
+                f"UPDATE jobs SET status = 'interrupted', finished_at = ?, error_message = ?"
+                f" WHERE server_id = ? AND {_ACTIVE_SQL} RETURNING id",
+                (_now(), message, server_id),
+            ).fetchall()
+        return [row["id"] for row in ids]
 
     def integrity_ok(self) -> bool:
         """Whether SQLite finds the file intact (a badly damaged file may not even answer)."""

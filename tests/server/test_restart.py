@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 
@@ -22,20 +23,43 @@ def wait_status(server: JupyterProcess, job_id: int, wanted: set[str], timeout=6
     raise AssertionError(f"job {job_id} never reached {wanted}: {job}")
 
 
+SLOW = ["--NbJobs.chunk_size=50", "--NbJobs.chunk_delay=0.3"]
+
+
+def submit_slow_job(server: JupyterProcess) -> int:
+    response = requests.post(
+        f"{server.api}/jobs",
+        headers=server.headers,
+        files={"file": ("contacts.csv", contacts_csv(2000), "text/csv")},
+        data={"columns": json.dumps(COLUMNS)},
+        timeout=10,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["jobId"]
+
+
+@pytest.mark.slow
+def test_clean_shutdown_mid_job_marks_it_interrupted(tmp_path):
+    server = JupyterProcess(tmp_path, extra=SLOW).start()
+    job_id = submit_slow_job(server)
+    wait_status(server, job_id, {"running"})
+    server.stop()  # SIGTERM: Jupyter's shutdown runs the extension's stop hook
+    restarted = JupyterProcess(tmp_path, token=server.token, port=server.port).start()
+    try:
+        job = requests.get(
+            f"{restarted.api}/jobs/{job_id}", headers=restarted.headers, timeout=5
+        ).json()
+        assert job["status"] == "interrupted" and "shut down" in job["errorMessage"]
+        assert not list((tmp_path / "data" / "outputs").iterdir())
+    finally:
+        restarted.stop()
+
+
 @pytest.mark.slow
 def test_sigkill_mid_job_then_restart(tmp_path):
-    slow = ["--NbJobs.chunk_size=50", "--NbJobs.chunk_delay=0.3"]
-    server = JupyterProcess(tmp_path, extra=slow).start()
+    server = JupyterProcess(tmp_path, extra=SLOW).start()
     try:
-        response = requests.post(
-            f"{server.api}/jobs",
-            headers=server.headers,
-            files={"file": ("contacts.csv", contacts_csv(2000), "text/csv")},
-            data={"columns": __import__("json").dumps(COLUMNS)},
-            timeout=10,
-        )
-        assert response.status_code == 201, response.text
-        job_id = response.json()["jobId"]
+        job_id = submit_slow_job(server)
         running = wait_status(server, job_id, {"running"})
         assert 0 < running["processedRows"] < 2000
         server.kill()

@@ -137,14 +137,17 @@ READ_WIDGET = """
   const bar = cell && cell.querySelector('.jp-OutputArea .widget-hprogress .progress-bar');
   if (!bar) return null;
   const box = bar.closest('.widget-hbox');
-  const heading = box.parentElement.firstElementChild;  // HBox([title, badge])
+  const widget = box.parentElement;
+  const heading = widget.firstElementChild;  // HBox([title, badge])
   const [title, badge] = heading.querySelectorAll(':scope > .widget-html');
   return {
     width: parseFloat(bar.style.width),
     success: bar.classList.contains('progress-bar-success'),
+    failed: bar.classList.contains('progress-bar-danger'),
     counts: box.innerText.trim(),
     title: title.innerText.trim(),
     badge: badge.innerText.trim(),
+    error: widget.lastElementChild.innerText.trim(),
   };
 }
 """
@@ -202,8 +205,14 @@ def test_demo_notebook_fills_the_bar_live_in_jupyterlab(tmp_path):
 
 def _run_demo_cells(page) -> None:
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=45_000)
-    # Keys pressed before the kernel is up are lost: wait for its indicator to say idle.
-    page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=45_000)
+    # Shift+Enter before the kernel is connected advances without running the cell. The
+    # toolbar's execution indicator says "idle" before any kernel exists; the status bar's
+    # "Python 3 (ipykernel) | Idle" appears only once the started kernel has answered.
+    page.wait_for_function(
+        r"() => /\(ipykernel\)[\s|]*Idle/.test("
+        "document.querySelector('#jp-main-statusbar')?.innerText ?? '')",
+        timeout=45_000,
+    )
     page.evaluate(WATCH_BAR, SUBMIT_CELL)
     cells = page.locator(".jp-Notebook .jp-Cell")
     cells.first.click()
@@ -232,8 +241,9 @@ def _wait_widget(page, condition: str, timeout: float) -> dict:
 def _check_live_progress(page) -> None:
     # Part-way: a bar between 20% and 100% (stopping at the first value above 0 would also pass
     # a bar that jumps from 0 to done in the last few events). Done first means it never filled.
-    mid = _wait_widget(page, "w.success || (w.width >= 20 && w.width < 100)", 45_000)
+    mid = _wait_widget(page, "w.success || w.failed || (w.width >= 20 && w.width < 100)", 45_000)
     page.screenshot(path=ARTIFACTS / "mid-progress.png")
+    assert not mid["failed"], f"the job failed: {mid}"
     assert not mid["success"], f"the bar went to done without showing progress: {mid}"
     assert f"/ {TOTAL_ROWS} rows" in mid["counts"], mid
     shown = int(re.search(r"(\d+)%", mid["counts"]).group(1))
@@ -242,8 +252,9 @@ def _check_live_progress(page) -> None:
     assert mid["badge"] == "Live", mid
 
     # Done: a full green bar, the final counts, the Live badge.
-    done = _wait_widget(page, "w.success", 60_000)
+    done = _wait_widget(page, "w.success || w.failed", 60_000)
     page.screenshot(path=ARTIFACTS / "completed.png")
+    assert not done["failed"], f"the job failed: {done}"
     assert done["width"] == 100, done
     assert f"{TOTAL_ROWS} / {TOTAL_ROWS} rows" in done["counts"], done
     assert done["counts"].endswith("100%"), done

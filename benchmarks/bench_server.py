@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import gc
 import json
 import os
 import platform
@@ -48,6 +49,22 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 from tests.jupyter_process import JupyterProcess  # noqa: E402
 
+# --server-gc-probe: a sitecustomize for the server's interpreter that logs every full (gen-2)
+# collection, so a latency outlier can be checked against the server's GC pauses.
+GC_PROBE = """\
+import gc, os, sys, time
+_started = [0.0]
+def _nbjobs_gc_probe(phase, info):
+    if info["generation"] != 2:
+        return
+    if phase == "start":
+        _started[0] = time.perf_counter()
+        return
+    ms = (time.perf_counter() - _started[0]) * 1000
+    sys.stderr.write(f"gcprobe gen2 pid={os.getpid()} {ms:.2f} ms until {time.time():.6f}\\n")
+gc.callbacks.append(_nbjobs_gc_probe)
+"""
+GC_LINE = re.compile(r"gcprobe gen2 pid=(\d+) ([\d.]+) ms until (\d+\.\d+)")
 EMIT_LINE = re.compile(r"emit (\S+) job=(\d+) rows=(\S+) at (\d+\.\d+)")
 FINALS = {events.COMPLETED, events.FAILED, events.CANCELLED}
 JOB_TIMEOUT = 240.0
@@ -57,10 +74,23 @@ JOB_TIMEOUT = 240.0
 
 
 @contextlib.contextmanager
-def nbjobs_server(workdir: Path, name: str, extra: list[str]) -> Iterator[JupyterProcess]:
+def nbjobs_server(
+    workdir: Path, name: str, extra: list[str], *, gc_probe: bool = False
+) -> Iterator[JupyterProcess]:
     folder = workdir / name
     folder.mkdir()
-    server = JupyterProcess(folder, base_url="/", extra=extra).start()
+    saved = os.environ.get("PYTHONPATH")
+    if gc_probe:
+        (folder / "gcprobe").mkdir()
+        (folder / "gcprobe" / "sitecustomize.py").write_text(GC_PROBE)
+        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(folder / "gcprobe"), saved]))
+    try:
+        server = JupyterProcess(folder, base_url="/", extra=extra).start()
+    finally:
+        if saved is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = saved
     try:
         # The extension warms its worker forkserver after the API answers; wait for it so
         # the first job does not pay for it.
@@ -149,10 +179,13 @@ async def get_job(session: aiohttp.ClientSession, server: JupyterProcess, job_id
 
 
 class CpuSampler:
-    """CPU seconds of the server, its forkserver and its workers over a window.
+    """CPU seconds of the server, its forkserver and its workers over a window, plus what
+    else the machine did meanwhile and how this (client) process kept up.
 
     Workers are sampled every ``interval`` seconds while alive, so a worker's last fraction of
-    an interval before it exits is missed (a slight under-count of worker CPU).
+    an interval before it exits is missed (a slight under-count of worker CPU). "Other
+    processes" is the machine's busy CPU minus the server tree and this process: anything
+    above a few percent means the figures were taken on a shared, busy machine.
     """
 
     def __init__(self, server_pid: int, interval: float = 0.2) -> None:
@@ -163,6 +196,9 @@ class CpuSampler:
         self.role: dict[int, str] = {}
         self.peak_rss: dict[int, int] = {}
         self.client = psutil.Process()
+        self.loop_lag: list[float] = []
+        self.gc_pauses: list[tuple[int, float]] = []
+        self._gc_started = 0.0
         self._task: asyncio.Task[None] | None = None
 
     def _processes(self) -> list[psutil.Process]:
@@ -187,15 +223,39 @@ class CpuSampler:
                 self.last_cpu[proc.pid] = cpu
                 self.peak_rss[proc.pid] = max(self.peak_rss.get(proc.pid, 0), rss)
 
+    def _on_gc(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        else:
+            elapsed = (time.perf_counter() - self._gc_started) * 1000
+            self.gc_pauses.append((info["generation"], elapsed))
+
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_sample = loop.time() + self.interval
         while True:
-            await asyncio.sleep(self.interval)
-            self._sample()
+            before = loop.time()
+            await asyncio.sleep(0.01)
+            self.loop_lag.append((loop.time() - before - 0.01) * 1000)
+            if loop.time() >= next_sample:
+                self._sample()
+                next_sample = loop.time() + self.interval
+
+    @staticmethod
+    def _machine_busy() -> float:
+        times = psutil.cpu_times()
+        return sum(times) - times.idle - getattr(times, "iowait", 0.0)
+
+    def _client_cpu(self) -> float:
+        times = self.client.cpu_times()
+        return times.user + times.system
 
     def start(self) -> None:
         self._sample()
-        self.client_start = sum(self.client.cpu_times()[:2])
+        self.client_start = self._client_cpu()
+        self.machine_start = self._machine_busy()
         self.wall_start = time.monotonic()
+        gc.callbacks.append(self._on_gc)
         self._task = asyncio.ensure_future(self._run())
 
     async def stop(self) -> dict[str, Any]:
@@ -203,12 +263,16 @@ class CpuSampler:
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
+        gc.callbacks.remove(self._on_gc)
         self._sample()
         wall = time.monotonic() - self.wall_start
+        client = self._client_cpu() - self.client_start
         by_role: Counter[str] = Counter()
         for pid, cpu in self.last_cpu.items():
             by_role[self.role[pid]] += cpu - self.start_cpu[pid]
+        others = self._machine_busy() - self.machine_start - sum(by_role.values()) - client
         workers = [pid for pid, role in self.role.items() if role == "worker"]
+        full_gc = [ms for generation, ms in self.gc_pauses if generation == 2]
         return {
             "wall_s": round(wall, 3),
             "server_cpu_s": round(by_role["server"], 3),
@@ -218,9 +282,12 @@ class CpuSampler:
                 max((self.peak_rss[p] for p in workers), default=0) / 2**20
             ),
             "server_peak_rss_mb": round(self.peak_rss[self.server.pid] / 2**20),
-            "client_cpu_pct": round(
-                100 * (sum(self.client.cpu_times()[:2]) - self.client_start) / wall, 1
-            ),
+            "client_cpu_pct": round(100 * client / wall, 1),
+            "client_loop_lag_ms_p99": round(percentile(self.loop_lag, 99), 2),
+            "client_loop_lag_ms_max": round(max(self.loop_lag), 2),
+            "client_gc_gen2": len(full_gc),
+            "client_gc_max_ms": round(max((ms for _, ms in self.gc_pauses), default=0.0), 2),
+            "other_processes_cpu_pct": round(100 * max(others, 0.0) / wall, 1),
         }
 
 
@@ -288,8 +355,24 @@ def emitted(log_path: Path, job_id: int) -> list[tuple[str, int | None, float]]:
     return out
 
 
+def server_gc_pauses(log_path: Path, pid: int) -> list[tuple[float, float]]:
+    """(start, end) wall-clock times of the server's full collections (``--server-gc-probe``)."""
+    pauses = []
+    for line in log_path.read_text(errors="replace").splitlines():
+        match = GC_LINE.search(line)
+        if match and int(match[1]) == pid:
+            end = float(match[3])
+            pauses.append((end - float(match[2]) / 1000, end))
+    return pauses
+
+
 async def bench_latency(
-    workdir: Path, csv_path: Path, clients_count: int, chunk_size: int, chunk_delay: float
+    workdir: Path,
+    csv_path: Path,
+    clients_count: int,
+    chunk_size: int,
+    chunk_delay: float,
+    gc_probe: bool = False,
 ) -> dict[str, Any]:
     data = csv_path.read_bytes()
     rows = data.count(b"\n") - 1
@@ -298,10 +381,14 @@ async def bench_latency(
         f"--NbJobs.chunk_delay={chunk_delay}",
         "--NbJobs.log_level=DEBUG",
     ]
-    with nbjobs_server(workdir, "latency", extra) as server:
+    with nbjobs_server(workdir, "latency", extra, gc_probe=gc_probe) as server:
         started = time.monotonic()
         clients = await connect_clients(server, clients_count)
         connect_s = time.monotonic() - started
+        # 100 clients make a large heap in this process; its full collections (65-190 ms seen)
+        # would stall every client at once and show up as server latency. Freeze what exists.
+        gc.collect()
+        gc.freeze()
         sampler = CpuSampler(server.proc.pid)  # type: ignore[union-attr]
         async with aiohttp.ClientSession() as session:
             sampler.start()
@@ -310,7 +397,9 @@ async def bench_latency(
             await asyncio.wait_for(waits, JOB_TIMEOUT)
             cpu = await sampler.stop()
         await disconnect_all(clients)
+        gc.unfreeze()
         emits = emitted(server.log_path, job["jobId"])
+        gc_pauses = server_gc_pauses(server.log_path, server.proc.pid)  # type: ignore[union-attr]
     if not emits:
         raise RuntimeError("no emit lines in the server log: is Realtime._emit's DEBUG line there?")
 
@@ -337,7 +426,20 @@ async def bench_latency(
     expected = len(emits) * clients_count
     worst_key = max(arrivals, key=lambda key: max(arrivals[key]) - emit_times[key])
     order = list(emit_times)
+    probe: dict[str, Any] = {}
+    if gc_probe:
+        first_emit, last_emit = emits[0][2], emits[-1][2]
+        during = [(a, b) for a, b in gc_pauses if first_emit <= b and a <= last_emit + 1]
+        worst_window = (emit_times[worst_key], max(arrivals[worst_key]))
+        probe = {
+            "server_gc_gen2_during_job": len(during),
+            "server_gc_gen2_ms": [round((b - a) * 1000, 1) for a, b in during],
+            "worst_event_overlaps_server_gc": any(
+                a <= worst_window[1] and b >= worst_window[0] for a, b in during
+            ),
+        }
     return {
+        **probe,
         "clients": clients_count,
         "rows": rows,
         "chunk_size": chunk_size,
@@ -367,14 +469,18 @@ async def bench_latency(
 
 
 def bench_naive(csv_path: Path, rows: int) -> dict[str, Any]:
+    me = psutil.Process()
+    machine, own = CpuSampler._machine_busy(), sum(me.cpu_times()[:2])
     started = time.perf_counter()
     valid = naive_normalize(csv_path)
     seconds = time.perf_counter() - started
+    others = CpuSampler._machine_busy() - machine - (sum(me.cpu_times()[:2]) - own)
     return {
         "rows": rows,
         "seconds": round(seconds, 2),
         "rows_per_s": round(rows / seconds),
         "valid_rows": valid,
+        "other_processes_cpu_pct": round(100 * max(others, 0.0) / seconds, 1),
     }
 
 
@@ -393,21 +499,30 @@ def head_csv(source: Path, target: Path, rows: int) -> Path:
 
 async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     started = time.perf_counter()
-    big = write_contacts(workdir / "contacts-200k.csv", args.rows, seed=args.seed)
+    big = write_contacts(
+        workdir / "contacts.csv", args.rows, seed=args.seed, distinct=args.distinct
+    )
     small = head_csv(big, workdir / "contacts-latency.csv", args.latency_rows)
     results: dict[str, Any] = {
         "machine": {
             "nproc": os.cpu_count(),
             "python": platform.python_version(),
             "platform": platform.platform(),
+            "load_average_at_start": [round(load, 2) for load in os.getloadavg()],
         },
+        "distinct": args.distinct,
         "generate_s": round(time.perf_counter() - started, 2),
     }
     print(f"data: {args.rows:,} rows in {results['generate_s']} s", flush=True)
     results["throughput"] = await bench_throughput(workdir, big, args.rows)
     print("throughput:", json.dumps(results["throughput"]), flush=True)
     results["latency"] = await bench_latency(
-        workdir, small, args.clients, args.latency_chunk_size, args.latency_chunk_delay
+        workdir,
+        small,
+        args.clients,
+        args.latency_chunk_size,
+        args.latency_chunk_delay,
+        gc_probe=args.server_gc_probe,
     )
     print("latency:", json.dumps(results["latency"]), flush=True)
     if not args.skip_naive:
@@ -424,11 +539,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--distinct",
+        type=float,
+        default=0.2,
+        help="pool of spellings per typed column, as a fraction of rows (default 0.2)",
+    )
     parser.add_argument("--clients", type=int, default=100)
     parser.add_argument("--latency-rows", type=int, default=25_000)
     parser.add_argument("--latency-chunk-size", type=int, default=100)
     parser.add_argument("--latency-chunk-delay", type=float, default=0.1)
     parser.add_argument("--skip-naive", action="store_true")
+    parser.add_argument(
+        "--server-gc-probe",
+        action="store_true",
+        help="log the latency server's full GC pauses (a sitecustomize; off for the figures)",
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--keep", type=Path, help="keep data and server logs in this directory")
     args = parser.parse_args()

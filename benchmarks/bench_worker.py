@@ -69,12 +69,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--distinct",
+        type=float,
+        default=0.2,
+        help="pool of spellings per typed column, as a fraction of rows (default 0.2)",
+    )
     parser.add_argument("--chunk-size", type=int, default=1000)
     parser.add_argument("--cprofile", type=int, default=0, metavar="N")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="nbjobs-bench-worker-") as tmp:
-        csv_path = write_contacts(Path(tmp) / "contacts.csv", args.rows, seed=args.seed)
+        csv_path = write_contacts(
+            Path(tmp) / "contacts.csv", args.rows, seed=args.seed, distinct=args.distinct
+        )
         job = worker.WorkerJob(
             job_id=1,
             input_path=str(csv_path),

@@ -121,7 +121,20 @@ def test_ctrl_c_cancels_the_job_and_exits_130(server, tmp_path):
 
 def test_fields(server, tmp_path):
     code, out, _ = finish(nbjobs_cli("fields", server=server, cwd=tmp_path))
-    assert code == 0 and out.split() == ["email", "name", "phone", "text"]
+    assert code == 0 and out.split() == [
+        "address",
+        "city",
+        "company",
+        "country",
+        "date",
+        "email",
+        "name",
+        "phone",
+        "state",
+        "text",
+        "url",
+        "zip",
+    ]
 
 
 class Terminal(io.StringIO):

@@ -57,6 +57,7 @@ def plain_server(tmp_path_factory):
 
 
 def _command(process: JupyterProcess) -> list[str]:
+    # Not nbjobs.client.embedded.server_command: that one always enables the extension.
     process.root_dir.mkdir(parents=True, exist_ok=True)
     return [
         sys.executable,
@@ -173,7 +174,8 @@ def test_embedded_server_without_the_api_times_out_and_is_stopped(tmp_path):
     embedded = EmbeddedServer(
         root_dir=str(tmp_path),
         startup_timeout=8,  # long enough for it to start and log, on a busy machine too
-        extra_args=["--ServerApp.base_url=/elsewhere/"],  # the API is not where it looks
+        # The extension cannot create its data dir, so the server runs without the API.
+        extra_args=["--NbJobs.data_dir=/proc/nbjobs-cannot-be-here"],
     )
     with pytest.raises(ServerUnavailable, match="did not answer within 8 s") as caught:
         embedded.start()

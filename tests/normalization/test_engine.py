@@ -14,8 +14,8 @@ from nbjobs.exceptions import SpecError
 from nbjobs.normalization import Normalizer, normalize_chunk, output_columns
 
 SPEC = {"Full Name": "name", "Phone": "phone", "Email": "email"}
-NAME_PARTS = ["title", "first", "middle", "last", "suffix", "nickname"]
-PHONE_PARTS = ["country_code", "national_number", "extension", "region"]
+NAME_PARTS = ["prefix", "first", "middle", "last", "suffix", "nickname"]
+PHONE_PARTS = ["e164", "national", "international", "region", "line_type", "extension"]
 
 
 def people() -> pd.DataFrame:
@@ -73,6 +73,7 @@ def test_generated_names_never_overwrite_input_columns():
         "Email_normalized",
         "Email_local",
         "Email_domain",
+        "Email_ascii_domain",
         "_valid_1",
         "_errors",
     ]
@@ -128,7 +129,7 @@ def test_input_columns_come_back_unchanged():
             "when": pd.to_datetime(["2024-01-01", None, "2024-03-01"], utc=True),
             "cat": pd.Categorical(["x", None, "x"]),
             "obj": [1, None, "  Mixed  "],
-            "Phone": [4155552671.0, np.nan, 2125550100.0],
+            "Phone": [4155552671.0, np.nan, 2127365000.0],
         },
         index=[10, 20, 30],
     )
@@ -143,8 +144,8 @@ def test_input_columns_come_back_unchanged():
 def test_typed_values_are_read_as_text():
     df = pd.DataFrame(
         {
-            "Phone": [4155552671.0, np.nan, 2125550100.0],  # float64 because of the gap
-            "PhoneInt": pd.array([4155552671, None, 2125550100], dtype="Int64"),
+            "Phone": [4155552671.0, np.nan, 2127365000.0],  # float64 because of the gap
+            "PhoneInt": pd.array([4155552671, None, 2127365000], dtype="Int64"),
             "obj": [1, True, pd.NA],  # not merged although 1 == True
             "when": pd.to_datetime(["2024-01-01", None, "2024-03-01"]),
             "f": [1.5, 2.0, np.nan],
@@ -152,8 +153,8 @@ def test_typed_values_are_read_as_text():
     )
     spec = {"Phone": "phone", "PhoneInt": "phone", "obj": "text", "when": "text", "f": "text"}
     frame = normalize_chunk(df, spec).frame
-    assert frame["Phone_normalized"].tolist() == ["+14155552671", "", "+12125550100"]
-    assert frame["PhoneInt_normalized"].tolist() == ["+14155552671", "", "+12125550100"]
+    assert frame["Phone_normalized"].tolist() == ["+14155552671", "", "+12127365000"]
+    assert frame["PhoneInt_normalized"].tolist() == ["+14155552671", "", "+12127365000"]
     assert frame["obj_normalized"].tolist() == ["1", "True", ""]
     assert frame["when_normalized"].tolist() == ["2024-01-01 00:00:00", "", "2024-03-01 00:00:00"]
     assert frame["f_normalized"].tolist() == ["1.5", "2", ""]
@@ -262,4 +263,4 @@ def test_duplicate_header_types_the_first_column():
     df = pd.DataFrame([["(415) 555-2671", "garbage"]], columns=["Phone", "Phone"])
     frame = normalize_chunk(df, {"Phone": "phone"}).frame
     assert frame["Phone_normalized"].tolist() == ["+14155552671"]
-    assert frame.shape[1] == 2 + 5 + 2
+    assert frame.shape[1] == 2 + 1 + len(PHONE_PARTS) + 2

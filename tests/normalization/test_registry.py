@@ -9,14 +9,40 @@ import pytest
 import nbjobs.normalization
 from nbjobs.exceptions import BadRequest, SpecError
 from nbjobs.normalization import FIELD_TYPES, REASONS, FieldResult, validate_options, validate_spec
-from nbjobs.normalization.fields import email, name, phone, text
-from nbjobs.normalization.registry import REGISTRY, FieldType
+from nbjobs.normalization.fields import (
+    address,
+    city,
+    company,
+    country,
+    date,
+    email,
+    name,
+    phone,
+    state,
+    text,
+    url,
+    zipcode,
+)
+from nbjobs.normalization.registry import OPTIONS, REGISTRY, FieldType
 
 AVAILABLE = ["Full Name", "Phone", "Email"]
 
 
 def test_field_types_sorted_and_complete():
-    assert FIELD_TYPES == ("email", "name", "phone", "text")
+    assert FIELD_TYPES == (
+        "address",
+        "city",
+        "company",
+        "country",
+        "date",
+        "email",
+        "name",
+        "phone",
+        "state",
+        "text",
+        "url",
+        "zip",
+    )
     assert tuple(REGISTRY) == FIELD_TYPES
 
 
@@ -30,7 +56,8 @@ def test_all_is_complete():
 
 
 def test_reasons_cover_every_module_code():
-    for module in (email, name, phone, text):
+    modules = (address, city, company, country, date, email, name, phone, state, text, url, zipcode)
+    for module in modules:
         assert set(module.REASONS) <= set(REASONS)
     assert {"value_too_long", "unexpected_error"} <= set(REASONS)
     assert all(isinstance(message, str) and message for message in REASONS.values())
@@ -49,7 +76,8 @@ def test_valid_spec_is_canonicalized_in_order():
         (
             {"Phone": "fone"},
             AVAILABLE,
-            'Unknown field type "fone" for column "Phone". Valid types: email, name, phone, text.',
+            'Unknown field type "fone" for column "Phone". Valid types: address, city, company, '
+            "country, date, email, name, phone, state, text, url, zip.",
         ),
         (
             {"Phon": "phone"},
@@ -60,7 +88,8 @@ def test_valid_spec_is_canonicalized_in_order():
             {},
             AVAILABLE,
             'No columns to normalize: give at least one, e.g. {"Phone": "phone", '
-            '"Email": "email"}. Field types: email, name, phone, text.',
+            '"Email": "email"}. Field types: address, city, company, country, date, email, name, '
+            "phone, state, text, url, zip.",
         ),
         (
             ["Phone"],
@@ -96,18 +125,23 @@ def test_missing_column_message_lists_at_most_twenty_columns():
 
 
 def test_options_defaults_and_parsing():
-    assert validate_options(None) == {"default_region": "US"}
-    assert validate_options({}) == {"default_region": "US"}
-    assert validate_options({"default_region": None}) == {"default_region": "US"}
-    assert validate_options({"default_region": " gb "}) == {"default_region": "GB"}
-    assert validate_options({"default_region": "uk"}) == {"default_region": "GB"}  # common alias
-    assert validate_options({"default_region": "DE"}) == {"default_region": "DE"}
+    defaults = {key: option.default for key, option in OPTIONS.items()}
+    assert validate_options(None) == defaults
+    assert validate_options({}) == defaults
+    assert validate_options({"default_region": None})["default_region"] == "US"
+    assert validate_options({"default_region": " gb "})["default_region"] == "GB"
+    assert validate_options({"default_region": "uk"})["default_region"] == "GB"  # common alias
+    assert validate_options({"default_region": "DE"})["default_region"] == "DE"
+    assert defaults["default_region"] == "US" and defaults["dayfirst"] is False
 
 
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"region": "GB"}, 'Unknown option "region". Known options: default_region.'),
+        (
+            {"region": "GB"},
+            f'Unknown option "region". Known options: {", ".join(sorted(OPTIONS))}.',
+        ),
         (
             {"default_region": "XX"},
             'Unknown default_region "XX": use an ISO 3166 alpha-2 code '

@@ -18,15 +18,36 @@ from .fields import (
     NormalizeMany,
     Option,
     OptionsMap,
+    address,
+    city,
+    company,
+    country,
+    date,
     email,
     name,
     phone,
+    state,
     text,
+    url,
+    zipcode,
 )
 
 log = logging.getLogger(__name__)
 
-_MODULES: tuple[ModuleType, ...] = (email, name, phone, text)
+_MODULES: tuple[ModuleType, ...] = (
+    address,
+    city,
+    company,
+    country,
+    date,
+    email,
+    name,
+    phone,
+    state,
+    text,
+    url,
+    zipcode,
+)
 
 # Codes the registry itself emits, whatever the type.
 COMMON_REASONS = {

@@ -1,31 +1,79 @@
-"""``email``: syntax check and canonical form by email-validator, never touching the network.
+"""``email``: syntax check and canonical form by email-validator; no network unless asked.
 
 The normalized value is the library's ``normalized`` address: domain lowercased and, for
 internationalized domains, in Unicode ("user@XN--BCHER-KVA.DE" -> "user@bücher.de"); the local
-part keeps its case because mailbox names may be case-sensitive.
+part keeps its case because mailbox names may be case-sensitive. Components: ``local``,
+``domain`` (Unicode) and ``ascii_domain`` (IDNA-encoded, "xn--bcher-kva.de"), the form DNS and
+most mail systems use.
+
+Options: ``check_deliverability`` (off) looks the domain's MX records up in DNS, at most a few
+seconds per distinct domain, and makes a domain that receives no mail ``email_undeliverable``;
+``gmail_canonical`` (off) applies Gmail's own rules, under which "John.Doe+news@GoogleMail.com"
+and "johndoe@gmail.com" are one mailbox: dots and "+tag" dropped, lowercased, gmail.com.
 """
 
 from __future__ import annotations
 
-from email_validator import EmailNotValidError, validate_email
+from functools import cache
+from typing import Any
 
-from . import FieldResult, Option, OptionsMap, invalid, map_values
+from email_validator import (
+    EmailNotValidError,
+    EmailUndeliverableError,
+    caching_resolver,
+    validate_email,
+)
+
+from . import FieldResult, OptionsMap, invalid, map_values
+from ._options import flag
 
 NAME = "email"
-COMPONENTS = ("local", "domain")
-REASONS = {"email_invalid": "Not a valid email address."}
-OPTIONS: dict[str, Option] = {}
+COMPONENTS = ("local", "domain", "ascii_domain")
+REASONS = {
+    "email_invalid": "Not a valid email address.",
+    "email_undeliverable": "The domain does not receive email (no MX or A record in DNS).",
+}
+OPTIONS = {
+    "check_deliverability": flag(
+        "check_deliverability",
+        "Look email domains up in DNS (network access, slower); off: syntax only.",
+    ),
+    "gmail_canonical": flag(
+        "gmail_canonical",
+        "Gmail addresses without dots and +tags, lowercased, at gmail.com.",
+    ),
+}
+
+_GMAIL_DOMAINS = frozenset({"gmail.com", "googlemail.com"})  # one mailbox system, two names
+_DNS_TIMEOUT = 5  # seconds per lookup: a dead resolver must not stall a job for long
+
+
+@cache
+def _resolver() -> Any:
+    """One resolver for the process, so each domain is looked up once, not once per address."""
+    return caching_resolver(timeout=_DNS_TIMEOUT)
 
 
 def normalize_value(value: str, options: OptionsMap) -> FieldResult:
+    deliverability = bool(options.get("check_deliverability"))
     try:
-        # check_deliverability=False: no DNS lookups, a job must never wait on the network.
-        result = validate_email(value, check_deliverability=False)
+        result = validate_email(
+            value,
+            check_deliverability=deliverability,
+            dns_resolver=_resolver() if deliverability else None,
+        )
+    except EmailUndeliverableError:
+        return invalid(COMPONENTS, "email_undeliverable")
     except EmailNotValidError:
         return invalid(COMPONENTS, "email_invalid")
-    # ``normalized`` already has the domain lowercased (and IDNA-decoded), the local part as typed.
-    local, _, domain = result.normalized.rpartition("@")
-    return FieldResult(f"{local}@{domain}", (local, domain), None)
+    local, domain, ascii_domain = result.local_part, result.domain, result.ascii_domain
+    if options.get("gmail_canonical") and domain in _GMAIL_DOMAINS:
+        # Gmail ignores dots and everything from "+" on, and matches case-insensitively.
+        local = local.split("+", 1)[0].replace(".", "").lower()
+        domain = ascii_domain = "gmail.com"
+        if not local:
+            return invalid(COMPONENTS, "email_invalid")
+    return FieldResult(f"{local}@{domain}", (local, domain, ascii_domain), None)
 
 
 normalize_values = map_values(normalize_value)

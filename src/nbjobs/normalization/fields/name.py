@@ -1,54 +1,275 @@
-"""``name``: a person's name, parsed by nameparser and properly cased.
+"""``name``: one person's name, cleaned of everything that is not the name, parsed by nameparser.
 
-Casing is nameparser's ``capitalize(force=True)``: "jOHN o'brien" -> "John O'Brien",
-"mcdonald" -> "McDonald", "mary-jane van der berg" -> "Mary-Jane van der Berg" (force=True also
-turns "DeVito" into "Devito": mixed case input is not trusted). "Smith, John" -> "John Smith".
+Cleaning, in order: mojibake repaired by ftfy ("JosÃ©" -> "José"); pronouns dropped ("(she/her)");
+a nickname in quotes or parentheses set aside as a component; the value split at commas and
+spaced dashes, and each part that is a generational suffix ("Jr."), credentials ("MD, FACS",
+"MSc CSC ABS") or a job title ("CEO", "VP of Sales") taken out; titles before the name ("Dr.",
+"Prof.") kept as the ``prefix`` component; credentials after it dropped. The word lists live in
+``data/name_*.json``.
 
-The normalized value is ``first middle last suffix``: the person, without title or nickname, so
-"Dr. Jane Roe" and "Jane Roe" normalize alike and match when deduplicating; title and nickname
-stay available as components.
+Casing is nameparser's ``capitalize(force=True)``: "jOHN o'brien" -> "John O'Brien", "mcdonald"
+-> "McDonald", "mary-jane van der berg" -> "Mary-Jane van der Berg" (force=True also turns
+"DeVito" into "Devito": mixed-case input is not trusted). "Smith, John" -> "John Smith".
 
-Invalid: digits anywhere (``name_has_digits``); two people in one value, joined by "&", "+" or
-the word "and" (``name_multiple_people``); nothing left once title, suffix and nickname are set
-aside, e.g. "Dr." or "---" (``name_empty``). nameparser accepts anything else, so "ACME Corp LLC"
-passes as a person: that check belongs to a later, deeper cut.
+The normalized value is ``first middle last suffix``: the person, without prefix, credentials or
+nickname, so "Dr. Jane Roe, MD" and "Jane Roe" normalize alike and match when deduplicating.
+
+Invalid: digits (``name_has_digits``); two people, joined by "&", "+", "/" or "and"
+(``name_multiple_people``); an organization, by a legal form or company word
+(``name_company``); a job title and nothing else (``name_only_title``); nothing left
+(``name_empty``).
+
+Options: ``ascii_names`` folds to ASCII ("José" -> "Jose"); ``east_asian_order`` reads
+"Wang Xiaoming" family name first (first "Xiaoming", last "Wang") when the first word is a common
+East Asian surname and the last is not (off by default: it would also turn "Kim Smith" around).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from unicodedata import category as _category
 
+import ftfy
+from anyascii import anyascii
 from nameparser import HumanName
 
-from . import FieldResult, Option, OptionsMap, invalid, map_values
+from . import FieldResult, OptionsMap, invalid, map_values
+from ._name_words import NameWords, dotless_key, name_words
+from ._options import flag
 
 NAME = "name"
-COMPONENTS = ("title", "first", "middle", "last", "suffix", "nickname")
+COMPONENTS = ("prefix", "first", "middle", "last", "suffix", "nickname")
 REASONS = {
     "name_has_digits": "A name cannot contain digits.",
-    "name_multiple_people": 'More than one person in one value (joined by "&", "+" or "and").',
-    "name_empty": "No first, middle or last name (only a title, suffix, nickname or punctuation).",
+    "name_multiple_people": 'More than one person in one value (joined by "&", "+", "/" or "and").',
+    "name_company": "An organization (legal form or company word such as LLC or Holdings).",
+    "name_only_title": "Only a job title, no name.",
+    "name_empty": "No first, middle or last name (only a title, credential or punctuation).",
 }
-OPTIONS: dict[str, Option] = {}
+OPTIONS = {
+    "ascii_names": flag("ascii_names", "Fold names to ASCII: José Núñez -> Jose Nunez."),
+    "east_asian_order": flag(
+        "east_asian_order",
+        "Read names that start with a common East Asian surname family name first.",
+    ),
+}
 
-_MULTIPLE = re.compile(r"&|\+|\band\b", re.IGNORECASE)
+_PRONOUN = r"(?:she|her|hers|he|him|his|they|them|theirs?|ze|zir|hir|xe|xem|xyr|it|its)"
+_PRONOUNS = re.compile(
+    rf"\(?\s*(?:pronouns?\s+)?\b{_PRONOUN}(?:\s*/\s*{_PRONOUN})+\b\s*\)?", re.IGNORECASE
+)
+# The closing quote must not be followed by a letter, nor the opening one preceded by one, so
+# the apostrophes of O'Brien and D'Arcy are never read as quotes.
+_NICKNAME = re.compile(
+    r"\"([^\"]*)\"|\u201c([^\u201d]*)\u201d|\(([^()]*)\)|\[([^\[\]]*)\]"
+    r"|(?<!\w)'([^']*)'(?!\w)|\u2018([^\u2019]*)\u2019"
+)
+_UNPAIRED = str.maketrans('()[]"\u201c\u201d', "       ")
+_SEPARATORS = re.compile(r",|;|\s[-\u2013\u2014|]\s|\s[\u2013\u2014]|[\u2013\u2014]\s")
+_MAX_REPAIR_ROUNDS = 3
+_NAME_PUNCTUATION = frozenset("-'.,;&+/()[]\"|\u2018\u2019\u201c\u201d\u2013\u2014\u02bc")
+# The ASCII punctuation not in _NAME_PUNCTUATION, dropped on the fast path for ASCII text.
+_ASCII_SYMBOLS = str.maketrans("", "", "!#$%*:<=>?@\\^_`{}~")
+_GLUED_INITIALS = re.compile(r"\.(?=\w)")
+_MULTIPLE = re.compile(r"&|\+|/|\band\b", re.IGNORECASE)
+# Quotes, brackets or dashes left at either end of a word (dots only before: "Q." is an initial).
+_STRAY = re.compile(r"^[\"'()\[\]{}<>*_~`.-]+|[\"'()\[\]{}<>*_~`-]+$")
 
 
 def normalize_value(value: str, options: OptionsMap) -> FieldResult:
-    text = " ".join(unicodedata.normalize("NFC", value).split())
+    result, unsure = _normalize(value, options)
+    for _ in range(_MAX_REPAIR_ROUNDS):
+        # Rare outputs would read differently when normalized again: casing can make text that
+        # ftfy takes for mojibake ("àª" -> "Àª" -> "˻"), and a word nameparser took for a title
+        # or suffix that our lists don't hold may read otherwise. Settle on a fixed point.
+        output = result.value
+        if not output or not (unsure or (not output.isascii() and ftfy.fix_text(output) != output)):
+            break
+        again, unsure = _normalize(output, options)
+        if again.value == output:
+            break
+        result = again
+    return result
+
+
+def _normalize(value: str, options: OptionsMap) -> tuple[FieldResult, bool]:
+    """The result, and whether it may change when normalized again (see normalize_value)."""
+    words = name_words()
+    text = value
+    if not text.isascii():
+        text = _drop_symbols(unicodedata.normalize("NFC", ftfy.fix_text(text)))
+    if options.get("ascii_names"):
+        text = anyascii(text)
+    # "J.R.R. Tolkien" -> "J. R. R. Tolkien", as nameparser reads (and rewrites) initials.
+    text = _GLUED_INITIALS.sub(". ", text.translate(_ASCII_SYMBOLS))
+    text = " ".join(text.split())
     if any(char.isdigit() for char in text):
-        return invalid(COMPONENTS, "name_has_digits")
-    if _MULTIPLE.search(text):
-        return invalid(COMPONENTS, "name_multiple_people")
-    name = HumanName(text)
+        return invalid(COMPONENTS, "name_has_digits"), False
+    text = _PRONOUNS.sub(" ", text)
+
+    nicknames: list[str] = []
+    # Brackets and quotes left unpaired are noise: "A(B" is no nickname.
+    text = _NICKNAME.sub(lambda m: _set_aside(m, words, nicknames), text).translate(_UNPAIRED)
+
+    names, suffixes, had_job = _split_parts(text, words, shouting=value.isupper())
+    if not names:
+        return invalid(COMPONENTS, "name_only_title" if had_job else "name_empty"), False
+    # "Smith, John": a lone "," token keeps nameparser's family-first reading of a comma.
+    joined = f"{names[0]} , {' '.join(names[1:])}" if len(names) > 1 else names[0]
+    tokens = joined.split()
+    if words.is_company([t for t in tokens if t != ","]):
+        return invalid(COMPONENTS, "name_company"), False
+
+    prefixes = _take_prefixes(tokens, words)
+    core = " ".join(tokens).replace(" ,", ",").strip(", ")
+    if _MULTIPLE.search(core):
+        return invalid(COMPONENTS, "name_multiple_people"), False
+    if options.get("east_asian_order"):
+        core = _family_first(core, words)
+
+    name = HumanName(core)
     name.capitalize(force=True)
-    parts = (name.title, name.first, name.middle, name.last, name.suffix, name.nickname)
-    parts = tuple(" ".join(part.split()) for part in parts)
-    _, first, middle, last, suffix, _ = parts
+    first, middle, last = (" ".join(p.split()) for p in (name.first, name.middle, name.last))
+    # A title only nameparser knows ("National") may leave a name it reads otherwise alone.
+    generational, unsure = [], bool(name.title)
+    for piece in name.suffix_list:
+        key = dotless_key(piece)
+        if key in words.generational:
+            generational.append(words.generational[key])
+        elif not _is_credentials(piece.split(), words, trusted=False):
+            # nameparser's suffix list is longer than ours, and a word we kept as a name
+            # ("A Ra": Ra is also the credential RA) stays a name.
+            last, unsure = f"{last} {_capitalize(piece)}".strip(), True
     if not any(char.isalpha() for char in first + middle + last):
-        return invalid(COMPONENTS, "name_empty")
-    return FieldResult(" ".join(p for p in (first, middle, last, suffix) if p), parts, None)
+        return invalid(COMPONENTS, "name_empty"), False
+    prefix = " ".join([*prefixes, name.title]).strip()
+    suffix = " ".join([*generational, *suffixes])
+    nickname = " ".join([*(_capitalize(n) for n in nicknames), name.nickname]).strip()
+    if last.rsplit(" ", 1)[-1].islower():
+        # A particle ends the name ("A, de" -> last "A de"): nothing follows it to attach to.
+        head, _, particle = last.rpartition(" ")
+        last = f"{head} {particle[:1].upper()}{particle[1:]}".strip()
+    if not first and (middle or last)[:1].islower():
+        # A lone particle-led surname ("van Gogh") opens the value: capitalized there, as
+        # nameparser would read it the next time.
+        middle, last = (p[:1].upper() + p[1:] if p else p for p in (middle, last))
+    normalized = " ".join(p for p in (first, middle, last, suffix) if p)
+    return FieldResult(normalized, (prefix, first, middle, last, suffix, nickname), None), unsure
 
 
 normalize_values = map_values(normalize_value)
+
+
+def _set_aside(match: re.Match[str], words: NameWords, nicknames: list[str]) -> str:
+    """A bracketed or quoted part: a nickname, unless it is credentials or a job title."""
+    inner = " ".join(next(g for g in match.groups() if g is not None).split())
+    credentials = _is_credentials(inner.split(), words, trusted=True)
+    if inner and not credentials and not words.is_job_title(inner, after_name=True):
+        nicknames.append(inner)
+    return " "
+
+
+def _split_parts(
+    text: str, words: NameWords, *, shouting: bool
+) -> tuple[list[str], list[str], bool]:
+    """Parts at commas and dashes: (name parts without their trailing credentials,
+    generational suffixes, saw a job title)."""
+    names: list[str] = []
+    suffixes: list[str] = []
+    had_job = False
+    for index, raw in enumerate(_SEPARATORS.split(text)):
+        stripped = (_STRAY.sub("", word) for word in raw.split())
+        # Words of punctuation alone go, except the joiners that mark two people.
+        part = " ".join(w for w in stripped if w in "&+/" or any(c.isalnum() for c in w))
+        if not part:
+            continue
+        key = dotless_key(part)
+        if key in words.generational and index > 0:
+            suffixes.append(words.generational[key])
+        elif _is_credentials(part.split(), words, trusted=index > 0):
+            continue
+        elif words.is_job_title(part, after_name=bool(names)):
+            had_job = True
+        else:
+            tokens = part.split()
+            suffixes.extend(_take_trailing(tokens, words, shouting=shouting))
+            names.append(" ".join(tokens))
+    return names, suffixes, had_job
+
+
+def _is_credentials(tokens: list[str], words: NameWords, *, trusted: bool) -> bool:
+    """Whether ``tokens`` are nothing but credentials ("MSc CSC ABS", "LEED AP")."""
+    end = len(tokens)
+    while end > 0:
+        start = _credential_start(tokens, end, words, trusted=trusted)
+        if start is None:
+            return False
+        end = start
+    return bool(tokens)
+
+
+def _credential_start(
+    tokens: list[str], end: int, words: NameWords, *, trusted: bool
+) -> int | None:
+    """Where a credential ending at ``end`` starts, the longest match first, or None."""
+    for width in range(min(words.credential_words, end), 0, -1):
+        if words.is_credential(tokens[end - width : end], trusted=trusted):
+            return end - width
+    return None
+
+
+def _take_prefixes(tokens: list[str], words: NameWords) -> list[str]:
+    """Titles at the start ("Dr.", "Rt. Hon."), removed from ``tokens``; a name stays."""
+    prefixes = []
+    while len(tokens) > 1 and dotless_key(tokens[0]) in words.titles:
+        prefixes.append(words.titles[dotless_key(tokens.pop(0))])
+    return prefixes
+
+
+def _take_trailing(tokens: list[str], words: NameWords, *, shouting: bool) -> list[str]:
+    """Credentials and generational suffixes at the end, removed from ``tokens``: the
+    credentials dropped, the suffixes returned. A name stays."""
+    suffixes: list[str] = []
+    while len(tokens) > 1:
+        key = dotless_key(tokens[-1])
+        if key in words.generational:
+            suffixes.insert(0, words.generational[key])
+            tokens.pop()
+            continue
+        # An all-capitals word in mixed-case text is written as a credential ("Jane Roe MA");
+        # in all-capitals text nothing is, so "JOHN MA" keeps its surname.
+        trusted = not shouting and tokens[-1].isupper()
+        start = _credential_start(tokens, len(tokens), words, trusted=trusted)
+        if start is None or start == 0:
+            break
+        del tokens[start:]
+    return suffixes
+
+
+def _family_first(core: str, words: NameWords) -> str:
+    """ "Wang Xiaoming" -> "Wang, Xiaoming" (nameparser's family-first form), when only the
+    first word is a known surname: that keeps the result stable when normalized again."""
+    parts = core.split()
+    surnames = words.east_asian_surnames
+    if "," in core or not 2 <= len(parts) <= 3:
+        return core
+    if parts[0].casefold() in surnames and parts[-1].casefold() not in surnames:
+        return f"{parts[0]}, {' '.join(parts[1:])}"
+    return core
+
+
+def _drop_symbols(text: str) -> str:
+    """Letters, marks, digits, spaces and the punctuation names are written with; not "†", "™"
+    or emoji, which no name holds and which, left in, could later read as mojibake to ftfy."""
+    return "".join(c for c in text if c in _NAME_PUNCTUATION or _category(c)[0] in "LMNZ")
+
+
+def _capitalize(text: str) -> str:
+    """Nickname casing: as typed, unless typed in one case ("JACK", "jj" -> "Jack", "Jj")."""
+    if text.islower() or text.isupper():
+        return " ".join(
+            "-".join(part[:1].upper() + part[1:].lower() for part in word.split("-"))
+            for word in text.split()
+        )
+    return text

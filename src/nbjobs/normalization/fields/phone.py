@@ -1,24 +1,36 @@
-"""``phone``: parsed by phonenumbers; a valid number becomes E.164 ("+14155552671").
+"""``phone``: parsed by phonenumbers, every region; a valid number becomes E.164 ("+14155552671").
 
 Numbers without a country code are read as numbers of the ``default_region`` option (default
 "US"). An extension ("ext. 123", "x99") is kept in the ``extension`` component, not in the E.164
-value. ``region`` is the ISO code of the number's region, "001" for non-geographic numbers (+800),
-"" when unknown.
+value. Letters typed for digits ("415-555-O1O1", "4l5 555 2671": O -> 0, l/I -> 1) are repaired,
+but only when the repaired number is valid; vanity numbers ("1-800-FLOWERS") keep their meaning.
+
+Components: ``e164``; ``national`` and ``international``, formatted as dialled; ``region``, the
+ISO code of the number's region, "001" for non-geographic numbers (+800); ``line_type``, the
+phonenumbers number type lowercased (mobile, fixed_line, fixed_line_or_mobile, toll_free, voip,
+...); ``extension``.
+
+Invalid: not a phone number (``phone_unparseable``); wrong length or unassigned range
+(``phone_invalid``); a placeholder (``phone_fake``): one digit repeated, a run such as
+123-456-7890, or the NANP range 555-0100..0199 reserved for fiction.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import phonenumbers
+from phonenumbers import PhoneNumber, PhoneNumberFormat, PhoneNumberType
 
 from . import FieldResult, Option, OptionsMap, invalid, map_values
 
 NAME = "phone"
-COMPONENTS = ("country_code", "national_number", "extension", "region")
+COMPONENTS = ("e164", "national", "international", "region", "line_type", "extension")
 REASONS = {
     "phone_unparseable": "Not recognisable as a phone number.",
     "phone_invalid": "Not a valid phone number for its country (wrong length or unassigned range).",
+    "phone_fake": "A placeholder number (one repeated digit, 123-456-7890, or 555-01xx).",
 }
 
 # Common non-ISO spellings people type; phonenumbers knows only the ISO codes.
@@ -46,24 +58,85 @@ OPTIONS = {
     )
 }
 
+_LINE_TYPES = {value: key.lower() for key, value in vars(PhoneNumberType).items() if key.isupper()}
+# An extension at the end, so its letters ("ext", "x") don't count as typos.
+_EXTENSION = re.compile(r"(?:e?xt(?:ension)?\.?|x|#|;ext=)\s*\d+\s*$", re.IGNORECASE)
+_TYPO_LETTERS = str.maketrans("OoIl", "0011")
+_MAX_TYPOS = 3  # more than that is a word, not a slip of the finger
+_RUNS = ("0123456789", "1234567890", "9876543210", "0987654321")
+
 
 def normalize_value(value: str, options: OptionsMap) -> FieldResult:
     region = options.get("default_region", OPTIONS["default_region"].default)
-    try:
-        number = phonenumbers.parse(value, region)
-    except phonenumbers.NumberParseException:
+    repaired = _repair_typos(value)
+    if repaired is not None:
+        number = _parse(repaired, region)
+        line_type = _line_type(number) if number is not None else None
+        if number is not None and line_type is not None:
+            if _is_fake(number):
+                return invalid(COMPONENTS, "phone_fake")
+            return _result(number, line_type)
+    number = _parse(value, region)
+    if number is None:
         return invalid(COMPONENTS, "phone_unparseable")
-    if not phonenumbers.is_valid_number(number):
+    if _is_fake(number):
+        return invalid(COMPONENTS, "phone_fake")
+    line_type = _line_type(number)
+    if line_type is None:
         return invalid(COMPONENTS, "phone_invalid")
-    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    components = (
-        str(number.country_code),
-        # E.164 minus the country code keeps the Italian leading zero that national_number drops.
-        e164[1 + len(str(number.country_code)) :],
-        number.extension or "",
-        phonenumbers.region_code_for_number(number) or "",
-    )
-    return FieldResult(e164, components, None)
+    return _result(number, line_type)
 
 
 normalize_values = map_values(normalize_value)
+
+
+def _parse(text: str, region: str) -> PhoneNumber | None:
+    try:
+        return phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+
+
+def _repair_typos(value: str) -> str | None:
+    """The value with O/o -> 0 and I/l -> 1, when those are its only letters (outside an
+    extension) and there are few of them; None when there is nothing to repair."""
+    main = _EXTENSION.sub("", value)
+    letters = [char for char in main if char.isalpha()]
+    if not letters or len(letters) > _MAX_TYPOS or not set(letters) <= set("OoIl"):
+        return None
+    return main.translate(_TYPO_LETTERS) + value[len(main) :]
+
+
+def _is_fake(number: PhoneNumber) -> bool:
+    digits = phonenumbers.national_significant_number(number)
+    if len(digits) >= 6 and len(set(digits)) == 1:
+        return True
+    if any(digits in run or run in digits for run in _RUNS if len(digits) >= 7):
+        return True
+    # NANP 555-0100..555-0199: reserved for films and examples, never assigned.
+    return number.country_code == 1 and len(digits) == 10 and digits[3:8] == "55501"
+
+
+def _line_type(number: PhoneNumber) -> str | None:
+    """The number type's name, None when the number is not valid.
+
+    phonenumbers' ``is_valid_number`` is ``number_type(...) != UNKNOWN`` plus the same region
+    lookup, the costliest step for +1 numbers; asking for the type alone does that work once.
+    """
+    kind = phonenumbers.number_type(number)
+    return None if kind == PhoneNumberType.UNKNOWN else _LINE_TYPES[kind]
+
+
+def _result(number: PhoneNumber, line_type: str) -> FieldResult:
+    extension = number.extension or ""
+    number.extension = None  # formats below without " ext. 123": that has its own component
+    e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    components = (
+        e164,
+        phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL),
+        phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL),
+        phonenumbers.region_code_for_number(number) or "",
+        line_type,
+        extension,
+    )
+    return FieldResult(e164, components, None)

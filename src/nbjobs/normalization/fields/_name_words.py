@@ -1,0 +1,106 @@
+"""The word lists the ``name`` field recognizes, loaded once from ``data/name_*.json``.
+
+Lists are matched by key, so a list entry matches however it is typed: credentials and titles by
+:func:`dotless_key` ("M.D." = "md" = "MD"), job titles by :func:`phrase_key`.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from ._tables import load_json
+
+_NOT_WORD = re.compile(r"[^\w&]+")
+_DOT = re.compile(r"\.\s*")
+# Dotted credentials arrive split into initials ("F. A. C. S."): how many words a match may span.
+_MAX_DOTTED_WORDS = 6
+
+
+def dotless_key(text: str) -> str:
+    """Case- and dot-insensitive: "Ph. D." -> "phd", "LEED  AP" -> "leed ap". Other spaces
+    stay, so the initials "R N" never read as the credential RN."""
+    return " ".join(_DOT.sub("", text.casefold()).split())
+
+
+def phrase_key(text: str) -> str:
+    """Words only, lowercased: "Co-Founder & CEO" -> "co founder & ceo"."""
+    return " ".join(_NOT_WORD.sub(" ", text.casefold()).split())
+
+
+class NameWords:
+    """Every list the name field consults, as lookup sets or key -> display-form maps."""
+
+    def __init__(self) -> None:
+        titles = load_json("name_titles.json")
+        self.titles = {dotless_key(t): t for t in titles["titles"]}
+        self.generational = {dotless_key(s): s for s in titles["generational"]}
+
+        credentials = load_json("name_credentials.json")
+        ambiguous = credentials.pop("ambiguous")
+        self.credentials = {dotless_key(c) for group in credentials.values() for c in group}
+        # Also common names ("Ma", "Do"): trusted only where the writing shows a credential.
+        self.ambiguous_credentials = {dotless_key(c) for c in ambiguous}
+        # Longest credential in words ("LEED AP BD+C"): how far back a match may reach.
+        longest = max(len(c.split()) for g in credentials.values() for c in g)
+        self.credential_words = max(longest, _MAX_DOTTED_WORDS)
+
+        jobs = load_json("name_job_titles.json")
+        self.job_titles = {phrase_key(t) for t in jobs["titles"]}
+        # Longest first, so "assistant to the" wins over "assistant".
+        self.job_modifiers = sorted((phrase_key(m) for m in jobs["modifiers"]), key=len)[::-1]
+        self.job_heads = {phrase_key(h) for h in jobs["heads"]}
+
+        companies = load_json("name_company_words.json")
+        self.legal_forms = {dotless_key(f) for f in companies["legal_forms"]}
+        self.company_words = {phrase_key(w) for w in companies["words"]}
+
+        surnames = load_json("name_east_asian_surnames.json")["surnames"]
+        self.east_asian_surnames = {s.casefold() for s in surnames}
+
+    def is_credential(self, words: list[str], *, trusted: bool) -> bool:
+        """Whether ``words`` spell one credential; ``trusted``: the context says credentials
+        (after a comma, or capitals in mixed-case text), so ambiguous ones count too."""
+        key = dotless_key(" ".join(words))
+        if key in self.credentials:
+            return True
+        dotted = all("." in word for word in words)
+        return key in self.ambiguous_credentials and (trusted or dotted)
+
+    def is_job_title(self, text: str, *, after_name: bool) -> bool:
+        """Whether ``text`` is a job title. ``after_name``: it follows a name after a comma or
+        dash, where a title's last word is enough ("Regional Sales Director"); standing first it
+        must be a listed title, since "Tom Cook" or "Adam Driver" is a person."""
+        key = phrase_key(text)
+        if not key:
+            return False
+        if self._without_modifiers(key) in self.job_titles:
+            return True
+        head, of, _ = key.partition(" of ")
+        head = self._without_modifiers(head)
+        if of and (head in self.job_titles or head in self.job_heads):
+            return True  # "VP of Sales", "Head of Marketing", "Director of Engineering"
+        return after_name and key.rsplit(" ", 1)[-1] in self.job_heads
+
+    def _without_modifiers(self, key: str) -> str:
+        changed = True
+        while changed:
+            changed = False
+            for modifier in self.job_modifiers:
+                if key.startswith(modifier + " "):
+                    key, changed = key[len(modifier) + 1 :], True
+                    break
+        return key
+
+    def is_company(self, words: list[str]) -> bool:
+        """A company word anywhere, or a legal form beside another word ("Acme LLC", and
+        "LLC, Acme" too: the comma form of a name puts the last word first)."""
+        if any(phrase_key(word) in self.company_words for word in words):
+            return True
+        return len(words) > 1 and any(dotless_key(word) in self.legal_forms for word in words)
+
+
+@cache
+def name_words() -> NameWords:
+    """The lists, read on first use (not at import: a job that has no name column skips it)."""
+    return NameWords()

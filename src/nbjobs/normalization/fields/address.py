@@ -1,0 +1,158 @@
+"""``address``: a US street address, parsed by usaddress and written the USPS way, in Title Case.
+
+"123 north main street apt 4b, springfield il 62704" -> "123 N Main St Apt 4B, Springfield, IL
+62704". Street suffixes, directions and unit types take their USPS Publication 28 abbreviations
+(``data/usps_abbreviations.json``); the state its USPS code and the ZIP its five or nine digits
+(as the ``state`` and ``zip`` types do); the city is cased as the ``city`` type does. Labels
+outside the address proper (a recipient such as "Attn John Smith", a building or landmark name)
+are left out.
+
+Components: ``house_number``, ``street`` ("N Main St"), ``unit`` ("Apt 4B"), ``city``,
+``state``, ``zip``. A PO box ("P.O. BOX 55" -> "PO Box 55") is a mail address USPS delivers to,
+so it is valid with the box in ``street`` and no house number.
+
+Invalid: no house number (``address_no_number``: also intersections and free text), no street
+name (``address_no_street``), or an address usaddress cannot label, such as one with two unit
+numbers (``address_unparseable``; usaddress raises RepeatedLabelError on many real ones).
+"""
+
+from __future__ import annotations
+
+import re
+
+import usaddress
+
+from . import FieldResult, Option, OptionsMap, invalid, map_values
+from ._tables import load_json
+from .city import normalize_value as normalize_city
+from .city import title_case
+from .state import state_code
+from .zipcode import split_zip
+
+NAME = "address"
+COMPONENTS = ("house_number", "street", "unit", "city", "state", "zip")
+REASONS = {
+    "address_unparseable": "Not readable as a US address (conflicting or repeated parts).",
+    "address_no_number": "No house number: an intersection, a place or free text, not an address.",
+    "address_no_street": "No street name.",
+}
+OPTIONS: dict[str, Option] = {}
+
+
+def _table(spellings: dict[str, list[str]]) -> dict[str, str]:
+    return {
+        _key(typed): standard for standard, all_typed in spellings.items() for typed in all_typed
+    }
+
+
+def _key(text: str) -> str:
+    return " ".join(text.casefold().replace(".", " ").replace("-", " ").split())
+
+
+_USPS = load_json("usps_abbreviations.json")
+_SUFFIXES = _table(_USPS["suffixes"])
+_DIRECTIONS = _table(_USPS["directions"])
+_UNITS = _table(_USPS["units"])
+_UPPERCASE = frozenset(_USPS["uppercase"])
+_WORD = re.compile(r"[^\W_]+")
+_PO_BOX = re.compile(r"p ?o box|post office box|pob")  # matched against _key(): no dots
+
+
+def _title(text: str) -> str:
+    titled = title_case(" ".join(text.split()))
+    return _WORD.sub(lambda m: m[0].upper() if m[0].casefold() in _UPPERCASE else m[0], titled)
+
+
+def _standard(text: str, table: dict[str, str]) -> str:
+    """The USPS spelling of a suffix, direction or unit type; unknown words Title Cased."""
+    return table.get(_key(text)) or _title(text)
+
+
+def _identifier(text: str) -> str:
+    # "# 4" and "#4" are the same unit; identifiers are codes, so upper case ("4B", "PH2").
+    return " ".join(text.replace("#", "").upper().split())
+
+
+def _street(parts: dict[str, str]) -> str:
+    if "USPSBoxID" in parts:
+        box_type = parts.get("USPSBoxType", "")
+        box_type = "PO Box" if _PO_BOX.fullmatch(_key(box_type)) else _title(box_type)
+        group = [parts.get("USPSBoxGroupType", ""), parts.get("USPSBoxGroupID", "")]
+        box = _identifier(parts["USPSBoxID"])
+        return " ".join(filter(None, [*(_title(g) for g in group), box_type, box]))
+    pieces = [
+        parts.get("StreetNamePreModifier", ""),
+        _standard(parts.get("StreetNamePreDirectional", ""), _DIRECTIONS),
+        _standard(parts.get("StreetNamePreType", ""), _SUFFIXES),
+        parts.get("StreetName", ""),
+        _standard(parts.get("StreetNamePostType", ""), _SUFFIXES),
+        _standard(parts.get("StreetNamePostDirectional", ""), _DIRECTIONS),
+    ]
+    # Cased as one phrase, so "of" stays small in "Ave of the Americas".
+    return _title(" ".join(filter(None, pieces)))
+
+
+def _unit(parts: dict[str, str]) -> str:
+    pieces = []
+    for kind, ident in (
+        ("SubaddressType", "SubaddressIdentifier"),
+        ("OccupancyType", "OccupancyIdentifier"),
+    ):
+        unit_type = parts.get(kind, "")
+        number = _identifier(parts.get(ident, ""))
+        if number and not unit_type:
+            unit_type = "#"  # "123 Main St #4": a number with no designator
+        pieces += [_standard(unit_type, _UNITS) if unit_type else "", number]
+    return " ".join(filter(None, pieces))
+
+
+def _city(text: str) -> str:
+    if not text:
+        return ""
+    result = normalize_city(text, {})
+    return result.value if result.value is not None else _title(text)
+
+
+def _reason(parts: dict[str, str], kind: str, street: str) -> str | None:
+    """Why this parse is not a deliverable address, or None."""
+    is_box = "USPSBoxID" in parts
+    # An intersection ("Broadway & 5th Ave") has no house number, whatever the tags say.
+    has_number = any(c.isalnum() for c in parts.get("AddressNumber", ""))
+    if kind == "Intersection" or not (is_box or has_number):
+        return "address_no_number"
+    # A street has a letter somewhere ("5th Ave", "US Highway 1"); "00 1" is not an address.
+    if not (is_box or parts.get("StreetName")) or not any(c.isalpha() for c in street):
+        return "address_no_street"
+    if kind == "Ambiguous":  # usaddress's own doubt: its labels flip on the slightest change
+        return "address_unparseable"
+    return None
+
+
+def normalize_value(value: str, options: OptionsMap) -> FieldResult:
+    try:
+        tagged, kind = usaddress.tag(value)
+    except Exception:  # RepeatedLabelError above all; whatever the parser raises is a reason
+        return invalid(COMPONENTS, "address_unparseable")
+    parts = {label: text.strip(" ,;") for label, text in tagged.items()}
+    street = _street(parts)
+    reason = _reason(parts, kind, street)
+    if reason:
+        return invalid(COMPONENTS, reason)
+    labels = ("AddressNumberPrefix", "AddressNumber", "AddressNumberSuffix")
+    number = " ".join(filter(None, (_identifier(parts.get(label, "")) for label in labels)))
+    state = parts.get("StateName", "")
+    zip_parts = split_zip(parts.get("ZipCode", ""))
+    components = (
+        number,
+        street,
+        _unit(parts),
+        _city(parts.get("PlaceName", "")),
+        state_code(state) or state.upper(),
+        "-".join(filter(None, zip_parts)) if zip_parts else parts.get("ZipCode", ""),
+    )
+    line = " ".join(filter(None, components[:3]))
+    last_line = " ".join(filter(None, components[4:]))
+    return FieldResult(", ".join(filter(None, [line, components[3], last_line])), components, None)
+
+
+normalize_values = map_values(normalize_value)

@@ -1,0 +1,98 @@
+"""``company``: a company name with its legal form split off and spelled one way.
+
+"ACME HOLDINGS, L.L.C." -> "Acme Holdings LLC", components ``base_name`` "Acme Holdings" and
+``legal_form`` "LLC". Legal forms are cleanco's terms (several hundred, many countries), found
+at the end of the name; ``data/company_words.json`` says how each is spelled ("limited" -> "Ltd.")
+and which terms are too often part of a real name to be stripped ("Amazon UK").
+
+Casing is repaired only when the name is all upper or all lower case: a name typed in mixed
+case ("eBay", "DeWalt") is the company's own spelling and is kept. Repaired words take their
+spelling from ``data/company_spellings.txt`` (IBM, AT&T, JPMorgan); other words without a
+vowel (HSBC, KPMG) or with a digit are upper-cased, short linking words lower-cased.
+
+Invalid: nothing but a legal form, punctuation or a placeholder ("n/a") -> ``company_empty``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from cleanco import prepare_default_terms
+from cleanco.clean import normalized, strip_punct
+
+from . import FieldResult, Option, OptionsMap, invalid, map_values
+from ._tables import load_json, load_lines
+
+NAME = "company"
+COMPONENTS = ("base_name", "legal_form")
+REASONS = {"company_empty": "No company name: only a legal form, punctuation or a placeholder."}
+OPTIONS: dict[str, Option] = {}
+
+_LISTS = load_json("company_words.json")
+_SPELLINGS: dict[str, str] = _LISTS["legal_forms"]
+_TERMS: set[tuple[str, ...]] = {
+    tuple(parts)
+    for _, parts in prepare_default_terms()
+    if " ".join(parts) not in _LISTS["not_legal_forms"]
+}
+_LONGEST_TERM = max(len(term) for term in _TERMS)
+_WORDS = {line.casefold(): line for line in load_lines("company_spellings.txt")}
+_PLACEHOLDERS = frozenset(_LISTS["placeholders"])
+_LOWER_WORDS = frozenset(_LISTS["lowercase"])
+_VOWELS = set("aeiouyäöüáéíóúàèìòùâêîôû")
+_EDGE_PUNCTUATION = " ,;:()[]"
+_APOSTROPHE_PART = re.compile(r"(?<=\w')(\w{2,})")  # O'Reilly, but not McDonald's
+
+
+def _key(token: str) -> str:
+    return strip_punct(normalized(token)).strip(_EDGE_PUNCTUATION)
+
+
+def _split_legal_form(tokens: list[str]) -> tuple[list[str], list[list[str]]]:
+    """(name tokens, legal forms): the longest known form at the end, repeatedly ("Co. Ltd.")."""
+    forms: list[list[str]] = []
+    keys = [_key(t) for t in tokens]
+    while True:
+        for size in range(min(_LONGEST_TERM, len(tokens)), 0, -1):
+            if tuple(keys[-size:]) in _TERMS:
+                forms.insert(0, tokens[-size:])
+                del tokens[-size:], keys[-size:]
+                break
+        else:
+            return tokens, forms
+
+
+def _spell_form(tokens: list[str]) -> str:
+    typed = " ".join(tokens).strip(_EDGE_PUNCTUATION)
+    return _SPELLINGS.get(" ".join(_key(t) for t in tokens), typed)
+
+
+def _recase(word: str, first: bool) -> str:
+    folded = word.casefold()
+    if folded in _WORDS:
+        return _WORDS[folded]
+    letters = [c for c in folded if c.isalpha()]
+    if any(c.isdigit() for c in word) or (letters and not _VOWELS.intersection(letters)):
+        return word.upper()
+    if "&" in word and len(word) <= 4:  # "P&G", "AT&T"
+        return word.upper()
+    if not first and folded in _LOWER_WORDS:
+        return folded
+    titled = "-".join(part[:1].upper() + part[1:] for part in folded.split("-"))
+    return _APOSTROPHE_PART.sub(lambda m: m[1].capitalize(), titled)
+
+
+def normalize_value(value: str, options: OptionsMap) -> FieldResult:
+    text = unicodedata.normalize("NFC", value).replace(",", ", ").strip(_EDGE_PUNCTUATION)
+    tokens, forms = _split_legal_form(text.split())
+    base = " ".join(tokens).strip(_EDGE_PUNCTUATION)
+    if not any(c.isalnum() for c in base) or base.casefold() in _PLACEHOLDERS:
+        return invalid(COMPONENTS, "company_empty")
+    if base.isupper() or base.islower():
+        base = " ".join(_recase(word, i == 0) for i, word in enumerate(base.split()))
+    form = " ".join(_spell_form(tokens) for tokens in forms)
+    return FieldResult(f"{base} {form}" if form else base, (base, form), None)
+
+
+normalize_values = map_values(normalize_value)

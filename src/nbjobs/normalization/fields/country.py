@@ -1,0 +1,49 @@
+"""``country``: a country as its ISO 3166-1 alpha-2 code ("Germany" -> "DE").
+
+Known spellings: pycountry's alpha-2 and alpha-3 codes, names, official and common names, plus
+``data/country_aliases.json`` for what people type and pycountry lacks ("UK", "Russia",
+"Turkey", "USA", "South Korea", "Deutschland"). Matching ignores case, accents, punctuation and a
+leading "the". Numeric codes are not accepted: in a messy column a bare "840" is more likely
+noise than the United States. Components: ``alpha3`` and the ISO short ``name``.
+"""
+
+from __future__ import annotations
+
+import pycountry
+
+from . import FieldResult, Option, OptionsMap, invalid, map_values
+from ._tables import load_json, lookup_key
+
+NAME = "country"
+COMPONENTS = ("alpha3", "name")
+REASONS = {"country_unknown": "Not a recognised country name or ISO 3166 code."}
+OPTIONS: dict[str, Option] = {}
+
+
+def _build() -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
+    codes: dict[str, str] = {}
+    details: dict[str, tuple[str, str]] = {}
+    for country in pycountry.countries:
+        details[country.alpha_2] = (country.alpha_3, country.name)
+        spellings = [country.alpha_2, country.alpha_3, country.name]
+        spellings += [getattr(country, a, "") for a in ("official_name", "common_name")]
+        for spelling in filter(None, spellings):
+            codes.setdefault(lookup_key(spelling), country.alpha_2)
+    # Aliases win over pycountry: "US" and "UK" must not depend on the order of the codes above.
+    for alias, code in load_json("country_aliases.json").items():
+        codes[lookup_key(alias)] = code
+    return codes, details
+
+
+_CODES, _DETAILS = _build()
+
+
+def normalize_value(value: str, options: OptionsMap) -> FieldResult:
+    key = lookup_key(value)
+    code = _CODES.get(key) or _CODES.get(key.removeprefix("the "))
+    if code is None:
+        return invalid(COMPONENTS, "country_unknown")
+    return FieldResult(code, _DETAILS[code], None)
+
+
+normalize_values = map_values(normalize_value)

@@ -1,0 +1,145 @@
+"""``date``: a calendar date as ISO 8601 ``YYYY-MM-DD``; components ``year``, ``month``, ``day``.
+
+Common shapes are read by pattern: year first ("2024-03-05", "2024/3/5", "20240305") is always
+year-month-day; otherwise "03/05/2024" is month/day/year, or day/month/year with the job option
+``dayfirst`` (either way "13/05/2024" is read as the only date it can be); so are "5 March
+2024" and "Mar 5, 2024". Other shapes ("Tuesday, March 5th 2024") go to dateutil. A time of
+day or a zone after a date is allowed and ignored: the date is the one written, not converted
+to another zone.
+
+Decisions, so results never depend on the day a job runs:
+
+- A partial date ("March 2024", "12/05", a year 1000-2999 alone) is ``date_partial``: never
+  completed from today (dateutil would) nor padded with a first day, since a made-up day looks
+  as real as a given one.
+- A time alone ("5pm") is ``date_invalid``, as are bare numbers ("45000" may be a spreadsheet
+  serial, "1 2 3" anything) and impossible days ("2024-02-30").
+- Two-digit years pivot at 69 as POSIX strptime does ("68" -> 2068, "69" -> 1969), where
+  dateutil would use a window around today.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+from dateutil import parser as dateutil_parser
+
+from . import FieldResult, OptionsMap, invalid, map_values
+from ._options import flag
+
+NAME = "date"
+COMPONENTS = ("year", "month", "day")
+REASONS = {
+    "date_invalid": "Not a date (or an impossible one, such as February 30).",
+    "date_partial": "An incomplete date (year, month or day missing); not completed by guessing.",
+}
+
+OPTIONS = {
+    "dayfirst": flag(
+        "dayfirst", 'Read "03/05/2024" as 3 May (day first) instead of March 5; default false.'
+    )
+}
+
+# An optional time and zone after a numeric date: "T10:00:00Z", " 10:00 pm", " 23:00-05:00".
+_TIME = (
+    r"(?:[T ]\s*\d{1,2}(?::\d{2}){0,2}(?:[.,]\d+)?"  # clock
+    r"\s*(?:[ap]\.?m\.?)?\s*(?:z|utc|gmt|[+-]\d{2}:?\d{2})?)?"  # am/pm, zone
+)
+_YEAR_FIRST = re.compile(rf"(\d{{4}})([-/.])(\d{{1,2}})\2(\d{{1,2}}){_TIME}", re.I | re.A)
+_YEAR_LAST = re.compile(rf"(\d{{1,2}})([-/.])(\d{{1,2}})\2(\d{{4}}|\d{{2}}){_TIME}", re.I | re.A)
+_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})", re.A)
+# English month names, full and three-letter, and "Sept", for the common "5 March 2024" and
+# "Mar 5, 2024" shapes. Not calendar.month_name: that follows the process locale.
+_MONTH_NAMES = (
+    "january february march april may june july august september october november december"
+)
+_MONTHS = {
+    spelling: number
+    for number, name in enumerate(_MONTH_NAMES.split(), start=1)
+    for spelling in (name, name[:3])
+} | {"sept": 9}
+_ORDINAL = r"(\d{1,2})(?:st|nd|rd|th)?"
+_DAY_MONTH = re.compile(rf"{_ORDINAL}\.?\s+(?:of\s+)?([a-z]+)\.?,?\s+(\d{{4}})", re.I | re.A)
+_MONTH_DAY = re.compile(rf"([a-z]+)\.?\s+{_ORDINAL},?\s+(\d{{4}})", re.I | re.A)
+_NUMBERS_ONLY = re.compile(r"[\d\s]+")
+_YEAR = re.compile(r"[12]\d{3}", re.A)
+
+
+def _full_year(year: int, digits: int) -> int:
+    if digits > 2:
+        return year
+    return year + (2000 if year < 69 else 1900)
+
+
+class _ParserInfo(dateutil_parser.parserinfo):
+    def convertyear(self, year: int, century_specified: bool = False) -> int:
+        return year if century_specified else _full_year(year, len(str(year)))
+
+
+_INFO = _ParserInfo()
+# Two defaults that differ in year, month and day: a field the text did not give takes the
+# default, so it differs between the two parses.
+_DEFAULTS = (datetime(2001, 1, 1), datetime(2002, 2, 2))
+
+
+def _by_pattern(value: str, dayfirst: bool) -> tuple[int, int, int] | None:
+    if match := _YEAR_FIRST.fullmatch(value):
+        return int(match[1]), int(match[3]), int(match[4])
+    if match := _COMPACT.fullmatch(value):
+        return int(match[1]), int(match[2]), int(match[3])
+    if (match := _DAY_MONTH.fullmatch(value)) and match[2].casefold() in _MONTHS:
+        return int(match[3]), _MONTHS[match[2].casefold()], int(match[1])
+    if (match := _MONTH_DAY.fullmatch(value)) and match[1].casefold() in _MONTHS:
+        return int(match[3]), _MONTHS[match[1].casefold()], int(match[2])
+    if match := _YEAR_LAST.fullmatch(value):
+        first, second, year = int(match[1]), int(match[3]), match[4]
+        month, day = (second, first) if dayfirst else (first, second)
+        if month > 12 >= day:  # "13/05/2024" can only be day first, whatever the option says
+            month, day = day, month
+        return _full_year(int(year), len(year)), month, day
+    return None
+
+
+def _parse(value: str, default: datetime, dayfirst: bool) -> datetime:
+    # ignoretz: the date is taken as written, and unknown zone names would warn otherwise.
+    return dateutil_parser.parse(value, _INFO, default=default, dayfirst=dayfirst, ignoretz=True)
+
+
+def _with_words(value: str, dayfirst: bool) -> tuple[int, int, int] | str:
+    """(year, month, day) by dateutil, or the reason code."""
+    fields = ("year", "month", "day")
+    try:
+        first = _parse(value, _DEFAULTS[0], dayfirst)
+        # A field the text left out takes the default's value; if none matches the first
+        # default, all three were given and the second parse is not needed.
+        if any(getattr(first, f) == getattr(_DEFAULTS[0], f) for f in fields):
+            second = _parse(value, _DEFAULTS[1], dayfirst)
+        else:
+            second = first
+    except (ValueError, OverflowError):
+        return "date_invalid"
+    given = [getattr(first, f) == getattr(second, f) for f in fields]
+    if not any(given):
+        return "date_invalid"  # a time alone, such as "5pm"
+    if not all(given):
+        return "date_partial"
+    return first.year, first.month, first.day
+
+
+def normalize_value(value: str, options: OptionsMap) -> FieldResult:
+    dayfirst = options.get("dayfirst", False)
+    if _NUMBERS_ONLY.fullmatch(value) and not _COMPACT.fullmatch(value):
+        return invalid(COMPONENTS, "date_partial" if _YEAR.fullmatch(value) else "date_invalid")
+    ymd = _by_pattern(value, dayfirst) or _with_words(value, dayfirst)
+    if isinstance(ymd, str):
+        return invalid(COMPONENTS, ymd)
+    try:
+        day = date(*ymd)
+    except ValueError:
+        return invalid(COMPONENTS, "date_invalid")
+    iso = day.isoformat()
+    return FieldResult(iso, (iso[:4], iso[5:7], iso[8:10]), None)
+
+
+normalize_values = map_values(normalize_value)

@@ -1,0 +1,143 @@
+"""``address``: US addresses parsed by usaddress, USPS abbreviations, Title Case."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nbjobs.normalization import FieldResult
+from nbjobs.normalization.fields import address
+
+from ._field_helpers import direct, invalid, normalize, texts
+
+# (input, normalized, (house_number, street, unit, city, state, zip))
+VALID = [
+    (
+        "123 north main street apt 4b, springfield il 62704",
+        "123 N Main St Apt 4B, Springfield, IL 62704",
+        ("123", "N Main St", "Apt 4B", "Springfield", "IL", "62704"),
+    ),
+    (
+        "1600 pennsylvania avenue northwest washington dc 20500",
+        "1600 Pennsylvania Ave NW, Washington, DC 20500",
+        ("1600", "Pennsylvania Ave NW", "", "Washington", "DC", "20500"),
+    ),
+    (
+        "350 FIFTH AVENUE FL 34 NEW YORK NY 10118",
+        "350 Fifth Ave Fl 34, New York, NY 10118",
+        ("350", "Fifth Ave", "Fl 34", "New York", "NY", "10118"),
+    ),
+    (
+        "500 mcdonald blvd suite 200 st. louis mo 63101",
+        "500 McDonald Blvd Ste 200, St. Louis, MO 63101",
+        ("500", "McDonald Blvd", "Ste 200", "St. Louis", "MO", "63101"),
+    ),
+    (
+        "12 E 42nd St., New York, NY 10017",
+        "12 E 42nd St, New York, NY 10017",
+        ("12", "E 42nd St", "", "New York", "NY", "10017"),
+    ),
+    (
+        "1 Infinite Loop, Cupertino, California 95014-2083",
+        "1 Infinite Loop, Cupertino, CA 95014-2083",
+        ("1", "Infinite Loop", "", "Cupertino", "CA", "95014-2083"),
+    ),
+    (
+        "123 Main St, Springfield, IL 2134",  # ZIP zeros restored as the zip type does
+        "123 Main St, Springfield, IL 02134",
+        ("123", "Main St", "", "Springfield", "IL", "02134"),
+    ),
+    ("123 Main St #4", "123 Main St # 4", ("123", "Main St", "# 4", "", "", "")),
+    ("123 1/2 Main St", "123 1/2 Main St", ("123 1/2", "Main St", "", "", "", "")),
+    ("123a main st", "123A Main St", ("123A", "Main St", "", "", "", "")),
+    (
+        "100 Avenue of the Americas",
+        "100 Ave of the Americas",
+        ("100", "Ave of the Americas", "", "", "", ""),
+    ),
+    # A named highway stays spelled out, as in Pub 28 ("US HIGHWAY 1"); "Hwy" is the suffix.
+    ("2130 us highway 1 s", "2130 US Highway 1 S", ("2130", "US Highway 1 S", "", "", "", "")),
+    (
+        "Attn John Smith, 500 W 2nd St Ste 100",  # the recipient is not part of the address
+        "500 W 2nd St Ste 100",
+        ("500", "W 2nd St", "Ste 100", "", "", ""),
+    ),
+    (
+        "742 evergreen terrace, springfield",
+        "742 Evergreen Ter, Springfield",
+        ("742", "Evergreen Ter", "", "Springfield", "", ""),
+    ),
+    (
+        "PO Box 123, Austin TX 78701",
+        "PO Box 123, Austin, TX 78701",
+        ("", "PO Box 123", "", "Austin", "TX", "78701"),
+    ),
+    ("P.O. BOX 55", "PO Box 55", ("", "PO Box 55", "", "", "", "")),
+]
+INVALID = [
+    ("123 Main St Apt 1 Apt 2", "address_unparseable"),  # usaddress: RepeatedLabelError
+    ("Broadway & 5th Ave, New York", "address_no_number"),  # an intersection
+    ("hello world", "address_no_number"),
+    ("Main Street", "address_no_number"),
+    ("Springfield, IL 62704", "address_no_number"),
+    ("42", "address_no_number"),
+    ("---", "address_no_number"),
+    ("N/A", "address_no_number"),
+    ("\x00\x01\x02", "address_no_number"),
+    ("call me maybe", "address_no_number"),
+    ("12345", "address_no_number"),  # a ZIP code alone
+    ("123 Apt 4", "address_no_street"),
+    ("123, Springfield IL", "address_no_street"),
+    ("1 Apt 2, Boston MA", "address_unparseable"),
+]
+
+
+@pytest.mark.parametrize(("raw", "value", "components"), VALID)
+def test_valid(raw, value, components):
+    assert normalize(address, raw) == FieldResult(value, components, None)
+
+
+@pytest.mark.parametrize(("raw", "reason"), INVALID)
+def test_invalid(raw, reason):
+    assert normalize(address, raw) == invalid(address, reason)
+
+
+@pytest.mark.parametrize("raw", [v for v, _, _ in VALID])
+def test_idempotent(raw):
+    first = normalize(address, raw)
+    assert normalize(address, first.value) == first
+
+
+def test_a_parser_error_is_a_reason_not_a_crash():
+    # Straight to the module: the registry would hide an exception as unexpected_error.
+    assert direct(address, "123 Main St Apt 1 Apt 2").reason == "address_unparseable"
+
+
+# Realistic addresses in messy spellings, for the idempotence property: on garbage, usaddress's
+# labels can flip between a string and its normalized form, and that is the parser's doubt.
+_REALISTIC = st.builds(
+    "{} {}{} {}{}{}".format,
+    st.sampled_from(["1", "42", "123", "1600", "350A", "7-11"]),
+    st.sampled_from(["", "n ", "North ", "SW ", "e. "]),
+    st.sampled_from(["main", "OAK", "Pennsylvania", "42nd", "Martin Luther King Jr", "mcdonald"]),
+    st.sampled_from(["st", "Street", "AVE.", "boulevard", "Rd", "Lane", "parkway", "way"]),
+    st.sampled_from(["", " apt 4b", " Suite 200", " #12", " FL 3", " unit C"]),
+    st.sampled_from(
+        ["", ", springfield il 62704", ", New York, NY 10118", " Austin TX 78701-1234"]
+    ),
+)
+
+
+@settings(deadline=None)  # usaddress loads its model on first use
+@given(texts("0123456789 abcdefmnostNSEW#,.-/&", max_size=50))
+def test_never_raises(value):
+    direct(address, value)
+
+
+@settings(deadline=None)
+@given(_REALISTIC)
+def test_idempotent_on_realistic_addresses(value):
+    first = direct(address, value)
+    assert first.value, value
+    assert direct(address, first.value) == first

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import logging
 import multiprocessing.forkserver
 import os
@@ -162,6 +163,10 @@ class NbJobs(ExtensionApp):
         # Start the worker forkserver now, off the event loop, so the first job does not
         # block Jupyter while pandas and the parsers are imported.
         await asyncio.get_running_loop().run_in_executor(None, _warm_worker_pool)
+        # Jupyter's heap is large and long-lived; full collections of it took ~200 ms and made
+        # the worst event latency (benchmarks/README.md). Objects alive at start-up (modules,
+        # handlers, config) stay forever anyway, so take them out of the collector's scans.
+        gc.freeze()
         self.log.info(
             "nbjobs: ready at %snbjobs/ (data in %s)", self.serverapp.base_url, self.data_dir
         )

@@ -80,18 +80,21 @@ def _upload(data: Any, name: str | None) -> tuple[tuple[str, Any, str], str | No
 def submit(
     connection: _connection.Connection,
     data: Any,
-    columns: Mapping[str, str],
+    columns: Mapping[str, str] | None,
     *,
     name: str | None = None,
     options: Mapping[str, Any] | None = None,
 ) -> Job:
-    """Upload ``data`` and create a job; returns once the server has accepted it (201)."""
-    if not isinstance(columns, Mapping):
+    """Upload ``data`` and create a job; returns once the server has accepted it (201).
+
+    ``columns`` None (or a type ``"auto"``) lets the server detect the types from the data."""
+    if columns is not None and not isinstance(columns, Mapping):
         raise InputError(
             'columns must be a mapping of column name to field type, e.g. {"Phone": "phone"}.'
         )
     file_part, input_name = _upload(data, name)
-    fields: dict[str, Any] = {"columns": json.dumps(dict(columns))}
+    spec = "auto" if columns is None else json.dumps(dict(columns))
+    fields: dict[str, Any] = {"columns": spec}
     if options:
         fields["options"] = json.dumps(dict(options))
     if input_name:
@@ -102,7 +105,7 @@ def submit(
 
 def normalize(
     data: pd.DataFrame | str | os.PathLike[str],
-    columns: Mapping[str, str],
+    columns: Mapping[str, str] | None = None,
     *,
     name: str | None = None,
     display: bool = True,
@@ -112,7 +115,8 @@ def normalize(
 
     ``data``: a DataFrame or the path of a local CSV, Arrow IPC or Parquet file.
     ``columns``: column name -> field type (``nbjobs fields`` lists them), e.g.
-    ``{"Full Name": "name", "Phone": "phone"}``. ``name``: the input name shown in job lists.
+    ``{"Full Name": "name", "Phone": "phone"}``; omitted (or a type ``"auto"``), the server
+    detects the types from the first rows. ``name``: the input name shown in job lists.
     ``options``: engine options, e.g. ``default_region="GB"``.
     In IPython with ``display=True`` a live progress widget is shown in the cell.
     A spec or input the server refuses raises its error (``BadRequest``, ``SpecError``, ...).

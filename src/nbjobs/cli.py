@@ -60,9 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
         dest="columns",
         type=_column,
         action="append",
-        required=True,
         metavar="COLUMN=TYPE",
-        help='a column and its field type, e.g. -c "Full Name=name"',
+        help='a column and its field type, e.g. -c "Full Name=name" (TYPE auto: detect); '
+        "without -c every column's type is detected",
     )
     run.add_argument("-o", "--output", type=Path, help="where to write the normalized table")
     run.add_argument(
@@ -137,7 +137,8 @@ def run_normalize(args: argparse.Namespace) -> int:
     if args.region:
         options["default_region"] = args.region
     conn = connection.connect(args.url, args.token) if args.url else connection.current()
-    job = submit(conn, args.input, dict(args.columns), name=args.name, options=options)
+    columns = dict(args.columns) if args.columns else None
+    job = submit(conn, args.input, columns, name=args.name, options=options)
     bar = ProgressBar(sys.stderr, enabled=not args.quiet)
     job.subscribe(lambda j: bar.update(j.info))
     bar.update(job.info)

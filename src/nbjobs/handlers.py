@@ -18,8 +18,8 @@ from jupyter_server.utils import url_path_join
 from tornado import web
 
 from .auth import Identity, identity_of, is_single_user
-from .exceptions import BadRequest, Conflict, NbJobsError, NotFound, PayloadTooLarge
-from .inputs import format_for, inspect_input
+from .exceptions import BadRequest, Conflict, NbJobsError, NotFound, PayloadTooLarge, SpecError
+from .inputs import format_for, inspect_input, iter_chunks
 from .models import public_job
 from .normalization import FIELD_TYPES, validate_options, validate_spec
 
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from .app import Services
 
 MAX_LIST_LIMIT = 500
+AUTO = "auto"
+DETECTION_SAMPLE_ROWS = 500
 DOWNLOAD_BLOCK = 1 << 20
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet"}
 
@@ -107,6 +109,33 @@ def _json_field(raw: str | bytes | None, name: str, *, required: bool) -> dict[s
     return value
 
 
+def _columns_field(raw: str | None) -> Any:
+    """The ``columns`` form field: a JSON object, or ``auto`` (also when absent)."""
+    if raw is None or raw.strip() in ("", AUTO, f'"{AUTO}"'):
+        return AUTO
+    return _json_field(raw, "columns", required=True)
+
+
+def detect_spec(path: str, fmt: str, columns: Any) -> dict[str, str]:
+    """Fill ``"auto"`` in a spec (or the whole spec) from the types detected in the first rows."""
+    from .normalization.detect import detect_types
+
+    sample = next(iter_chunks(path, fmt, DETECTION_SAMPLE_ROWS))
+    detected = detect_types(sample)
+    if columns == AUTO:
+        spec = {column: d.type for column, d in detected.items() if d.type != "text"}
+        if not spec:
+            raise SpecError(
+                "No column looks like a known field type; name them in columns, e.g. "
+                f'{{"Phone": "phone"}}. Field types: {", ".join(FIELD_TYPES)}.'
+            )
+        return spec
+    return {
+        column: detected[column].type if kind == AUTO and column in detected else kind
+        for column, kind in columns.items()
+    }
+
+
 class JobsHandler(NbJobsHandler):
     @api
     async def get(self) -> None:
@@ -132,13 +161,13 @@ class JobsHandler(NbJobsHandler):
         content_type = self.request.headers.get("Content-Type", "")
         if content_type.startswith("application/json"):
             body = _json_field(self.request.body, "body", required=True)
-            columns, options = body.get("columns"), body.get("options") or {}
+            columns, options = body.get("columns") or AUTO, body.get("options") or {}
             if not isinstance(body.get("path"), str):
                 raise BadRequest('A JSON submission needs "path": a file inside the server root.')
             staged, input_name, fmt = await self._stage_path(body["path"])
             input_name = body.get("name") or input_name
         else:
-            columns = _json_field(self.get_body_argument("columns", None), "columns", required=True)
+            columns = _columns_field(self.get_body_argument("columns", None))
             options = _json_field(
                 self.get_body_argument("options", None), "options", required=False
             )
@@ -170,6 +199,8 @@ class JobsHandler(NbJobsHandler):
     ) -> tuple[dict[str, str], dict[str, Any]]:
         loop = asyncio.get_running_loop()
         info = await loop.run_in_executor(None, inspect_input, str(staged), fmt)
+        if columns == AUTO or (isinstance(columns, dict) and AUTO in columns.values()):
+            columns = await loop.run_in_executor(None, detect_spec, str(staged), fmt, columns)
         return validate_spec(columns, info.columns), validate_options(options)
 
     def _staging_path(self, fmt: str) -> Path:

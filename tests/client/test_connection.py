@@ -249,3 +249,10 @@ def test_a_mixed_type_dataframe_goes_as_text(conn):
     result = nbjobs.normalize(frame, {"Phone": "phone"}, display=False).result(timeout=30)
     assert list(result["Phone_normalized"][:2]) == ["+14155552671"] * 2
     assert list(result["7"]) == ["1", "x", "2.5"]
+
+
+def test_without_columns_the_server_detects_them(conn):
+    job = nbjobs.normalize(contacts(100), display=False)
+    assert job.info["columns"] == {"Full Name": "name", "Phone": "phone", "Email": "email"}
+    frame = job.result(timeout=30)
+    assert frame["Email_normalized"].iloc[0] == "Person.0@example.com"

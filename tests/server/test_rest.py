@@ -186,3 +186,17 @@ async def test_submit_by_path_inside_root(jp_root_dir, jp_fetch, connect_client,
         "nbjobs", "api", "jobs", method="POST", body=escape, headers=headers, raise_error=False
     )
     assert response.code == 400 and "outside" in message(response)
+
+
+async def test_columns_auto_detects_types_from_the_data(jp_fetch, submit):
+    response = await submit(contacts_csv(200), "auto")
+    assert response.code == 201, response.body
+    assert json.loads(response.body)["columns"] == COLUMNS  # "Note" stays untyped
+    response = await submit(contacts_csv(200), {"Phone": "auto", "Note": "text"})
+    assert json.loads(response.body)["columns"] == {"Phone": "phone", "Note": "text"}
+
+
+async def test_columns_auto_with_nothing_recognisable_is_400(submit):
+    data = b"Amount,Code\n" + b"".join(f"{i}.50,X{i:04d}\n".encode() for i in range(50))
+    response = await submit(data, "auto")
+    assert response.code == 400 and "No column looks like" in message(response)

@@ -40,7 +40,7 @@ from typing import Any
 import aiohttp
 import psutil
 import socketio
-from contacts import COLUMNS, write_contacts
+from contacts import COLUMNS, add_data_arguments, write_contacts
 from naive import naive_normalize
 
 from nbjobs import events
@@ -537,14 +537,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=200_000)
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument(
-        "--distinct",
-        type=float,
-        default=0.2,
-        help="pool of spellings per typed column, as a fraction of rows (default 0.2)",
-    )
+    add_data_arguments(parser)
     parser.add_argument("--clients", type=int, default=100)
     parser.add_argument("--latency-rows", type=int, default=25_000)
     parser.add_argument("--latency-chunk-size", type=int, default=100)

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from contacts import COLUMNS, write_contacts
+from contacts import COLUMNS, add_data_arguments, write_contacts
 
 from nbjobs import worker
 
@@ -67,14 +67,7 @@ parsed_values: Counter[str] = Counter()
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=200_000)
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument(
-        "--distinct",
-        type=float,
-        default=0.2,
-        help="pool of spellings per typed column, as a fraction of rows (default 0.2)",
-    )
+    add_data_arguments(parser)
     parser.add_argument("--chunk-size", type=int, default=1000)
     parser.add_argument("--cprofile", type=int, default=0, metavar="N")
     args = parser.parse_args()

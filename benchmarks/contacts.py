@@ -9,6 +9,7 @@ addresses, names with digits).
 
 from __future__ import annotations
 
+import argparse
 import csv
 import random
 from collections.abc import Callable
@@ -145,3 +146,15 @@ def write_contacts(path: Path, rows: int, *, seed: int = 42, distinct: float = 0
 
 
 COLUMNS = {"Full Name": "name", "Phone": "phone", "Email": "email"}
+
+
+def add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    """The data options every benchmark shares: ``--rows``, ``--seed``, ``--distinct``."""
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--distinct",
+        type=float,
+        default=0.2,
+        help="pool of spellings per typed column, as a fraction of rows (default 0.2)",
+    )

@@ -15,7 +15,6 @@ import dataclasses
 import logging
 import multiprocessing
 import multiprocessing.connection
-from collections.abc import Callable
 from typing import Any
 
 from .exceptions import Conflict
@@ -68,7 +67,6 @@ class JobRunner:
         max_concurrent_jobs: int = 2,
         chunk_size: int = 1000,
         chunk_delay: float = 0.0,
-        on_activity: Callable[[], None] | None = None,
     ) -> None:
         self.store = store
         self.realtime = realtime
@@ -77,7 +75,6 @@ class JobRunner:
         self.max_concurrent_jobs = max_concurrent_jobs
         self.chunk_size = chunk_size
         self.chunk_delay = chunk_delay
-        self.on_activity = on_activity or (lambda: None)
         self._pending: collections.deque[int] = collections.deque()
         self._running: dict[int, _Running] = {}
         self._stopping = False
@@ -176,7 +173,6 @@ class JobRunner:
         loop = asyncio.get_running_loop()
         loop.add_reader(reader.fileno(), self._read_pipe, running)
         running.task = asyncio.ensure_future(self._consume(running))
-        self.on_activity()
 
     def _read_pipe(self, running: _Running) -> None:
         try:
@@ -215,7 +211,6 @@ class JobRunner:
             with contextlib.suppress(OSError, ValueError):
                 asyncio.get_running_loop().remove_reader(running.conn.fileno())
             running.conn.close()
-        self.on_activity()
 
     async def _handle(self, running: _Running, kind: str, data: dict[str, Any]) -> None:
         job_id = running.job.id

@@ -2,9 +2,11 @@
 
     .venv/bin/python benchmarks/bench_worker.py [--rows 200000] [--cprofile 25]
 
-Runs ``nbjobs.worker.process`` on the same messy CSV as ``bench_server.py`` and splits its
-wall time between counting the rows, the engine (``Normalizer.normalize_chunk``), writing the
-CSV outputs, writing the Parquet output and the final commit; the rest is reading the chunks.
+Runs ``nbjobs.worker.process`` (one process: ``processes=1``) on the same messy CSV as
+``bench_server.py`` (``--typed``: the six typed columns of ``bench_million.py``) and splits its
+wall time between counting the rows, the engine (``Normalizer.normalize_chunk``), rendering the
+CSV outputs, writing them, writing the Parquet output, the progress messages and the final
+commit; the rest is reading the chunks and converting them to Arrow for Parquet.
 The timers wrap those methods for this run only; ``--cprofile N`` prints the N most expensive
 functions instead (cProfile roughly doubles the run time, so use it for proportions only).
 """
@@ -15,6 +17,7 @@ import argparse
 import cProfile
 import functools
 import json
+import pickle
 import pstats
 import sys
 import tempfile
@@ -24,9 +27,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from contacts import COLUMNS, add_data_arguments, write_contacts
+from contacts import (
+    COLUMNS,
+    TYPED_COLUMNS,
+    add_data_arguments,
+    write_contacts,
+    write_typed_contacts,
+)
 
-from nbjobs import worker
+from nbjobs import chunk_pool, worker
 
 spent: Counter[str] = Counter()
 
@@ -70,17 +79,21 @@ def main() -> None:
     add_data_arguments(parser)
     parser.add_argument("--chunk-size", type=int, default=1000)
     parser.add_argument("--cprofile", type=int, default=0, metavar="N")
+    parser.add_argument(
+        "--typed", action="store_true", help="the six typed columns of bench_million.py"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="nbjobs-bench-worker-") as tmp:
-        csv_path = write_contacts(
+        write = write_typed_contacts if args.typed else write_contacts
+        csv_path = write(
             Path(tmp) / "contacts.csv", args.rows, seed=args.seed, distinct=args.distinct
         )
         job = worker.WorkerJob(
             job_id=1,
             input_path=str(csv_path),
             input_format="csv",
-            columns=COLUMNS,
+            columns=TYPED_COLUMNS if args.typed else COLUMNS,
             options={},
             chunk_size=args.chunk_size,
             output_dir=str(Path(tmp) / "out"),
@@ -88,7 +101,10 @@ def main() -> None:
         messages: list[tuple[str, dict[str, Any]]] = []
 
         def report(kind: str, data: dict[str, Any]) -> None:
+            started = time.perf_counter()
             messages.append((kind, data))
+            pickle.dumps((kind, data))  # what the real report does before its pipe write
+            spent["report (progress messages)"] += time.perf_counter() - started
 
         if args.cprofile:
             profile = cProfile.Profile()
@@ -99,6 +115,7 @@ def main() -> None:
         timed(worker, "count_rows", "count rows")
         timed(worker.Normalizer, "normalize_chunk", "engine")
         time_parsers()
+        timed(chunk_pool, "_csv", "render CSV (main + invalid)")
         timed(worker._CsvOutput, "append", "write CSV (main + invalid)")
         timed(worker._ParquetOutput, "append", "write Parquet")
         timed(worker._Outputs, "commit", "commit (fsync + rename)")

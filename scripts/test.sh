@@ -5,4 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh test
 .venv/bin/ruff check src tests benchmarks
+# The JupyterLab extension's formatting (its node_modules exist once pip has built it).
+if [ -d labextension/node_modules ]; then (cd labextension && ../.venv/bin/jlpm lint); fi
 .venv/bin/python -m pytest tests --nbval-lax notebooks -p no:cacheprovider "$@"

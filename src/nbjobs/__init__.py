@@ -16,7 +16,7 @@ from typing import Any
 
 from ._version import __version__
 
-__all__ = ["Job", "__version__", "connect", "jobs", "normalize"]
+__all__ = ["Detected", "Job", "__version__", "connect", "detect", "jobs", "normalize"]
 
 # The kernel-side API pulls in requests, socketio and ipywidgets; the server imports this
 # package too (for the extension points), so the client modules load only when first used.
@@ -24,6 +24,8 @@ _LAZY = {
     "normalize": ("nbjobs.api", "normalize"),
     "jobs": ("nbjobs.api", "jobs"),
     "connect": ("nbjobs.api", "connect"),
+    "detect": ("nbjobs.api", "detect"),
+    "Detected": ("nbjobs.client.detection", "Detected"),
     "Job": ("nbjobs.client.job", "Job"),
 }
 

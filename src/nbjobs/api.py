@@ -1,4 +1,4 @@
-"""The notebook API: ``normalize``, ``jobs`` and ``connect``."""
+"""The notebook API: ``normalize``, ``detect``, ``jobs`` and ``connect``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .client import connection as _connection
+from .client.detection import Detected
 from .client.job import Job
 from .exceptions import InputError
 from .widgets import JobsTable
@@ -23,6 +24,8 @@ CONTENT_TYPES = {
     ".arrows": ARROW_STREAM,
     ".parquet": "application/vnd.apache.parquet",
 }
+# The server detects from this many first rows; a DataFrame is sent only that far.
+DETECT_ROWS = 500
 
 
 def connect(url: str | None = None, token: str | None = None) -> _connection.Connection:
@@ -80,7 +83,7 @@ def _upload(data: Any, name: str | None) -> tuple[tuple[str, Any, str], str | No
 def submit(
     connection: _connection.Connection,
     data: Any,
-    columns: Mapping[str, str] | None,
+    columns: Mapping[str, Any] | None,
     *,
     name: str | None = None,
     options: Mapping[str, Any] | None = None,
@@ -88,7 +91,7 @@ def submit(
     """Upload ``data`` and create a job; returns once the server has accepted it (201).
 
     ``columns`` None (or a type ``"auto"``) lets the server detect the types from the data."""
-    if columns is not None and not isinstance(columns, Mapping):
+    if columns is not None and not isinstance(columns, Mapping):  # entries: checked by the server
         raise InputError(
             'columns must be a mapping of column name to field type, e.g. {"Phone": "phone"}.'
         )
@@ -105,7 +108,7 @@ def submit(
 
 def normalize(
     data: pd.DataFrame | str | os.PathLike[str],
-    columns: Mapping[str, str] | None = None,
+    columns: Mapping[str, Any] | None = None,
     *,
     name: str | None = None,
     display: bool = True,
@@ -116,7 +119,9 @@ def normalize(
     ``data``: a DataFrame or the path of a local CSV, Arrow IPC or Parquet file.
     ``columns``: column name -> field type (``nbjobs fields`` lists them), e.g.
     ``{"Full Name": "name", "Phone": "phone"}``; omitted (or a type ``"auto"``), the server
-    detects the types from the first rows. ``name``: the input name shown in job lists.
+    detects the types from the first rows. A combination builds a new column from several,
+    e.g. ``{"Name": {"type": "name", "from": ["First", "Last"]}}`` (see ``detect``).
+    ``name``: the input name shown in job lists.
     ``options``: engine options, e.g. ``default_region="GB"``.
     In IPython with ``display=True`` a live progress widget is shown in the cell.
     A spec or input the server refuses raises its error (``BadRequest``, ``SpecError``, ...).
@@ -125,6 +130,35 @@ def normalize(
     if display and _in_ipython():
         job.display()
     return job
+
+
+def request_detection(
+    connection: _connection.Connection,
+    data: Any,
+    *,
+    options: Mapping[str, Any] | None = None,
+) -> Detected:
+    """Upload ``data`` (a DataFrame only as far as the server reads it) to ``POST detect``."""
+    if hasattr(data, "columns") and hasattr(data, "head"):
+        data = data.head(DETECT_ROWS)
+    file_part, input_name = _upload(data, None)
+    fields: dict[str, Any] = {}
+    if options:
+        fields["options"] = json.dumps(dict(options))
+    info = connection.post_json("detect", data=fields, files={"file": file_part})
+    if input_name and file_part[0] == "dataframe.arrow":
+        info["inputName"] = input_name
+    return Detected(info)
+
+
+def detect(data: pd.DataFrame | str | os.PathLike[str], **options: Any) -> Detected:
+    """The field type the server detects for each column of ``data`` (from its first 500 rows),
+    and suggested combinations of fragmented columns (First + Last -> Name), each with a
+    confidence and a 3-row preview. Nothing is applied until you pass ``.spec()`` to
+    ``normalize``: ``nbjobs.normalize(df, columns=nbjobs.detect(df).spec(accept=True))``.
+    ``options``: engine options, e.g. ``default_region="GB"`` (phones are checked with them).
+    """
+    return request_detection(_connection.current(), data, options=options)
 
 
 def jobs(limit: int = 50) -> JobsTable:

@@ -51,6 +51,13 @@ class NbJobs(ExtensionApp):
     max_concurrent_jobs = Int(
         2, config=True, help="Jobs running at once, each in its own worker process; others queue."
     )
+    processes_per_job = Int(
+        config=True,
+        help=(
+            "Processes normalizing the chunks of one job, results merged in order (default: "
+            "the CPUs this server may use); 1 normalizes in the job's worker process alone."
+        ),
+    )
     data_dir = Unicode(
         config=True,
         help="Where inputs, outputs and the job database live. Default: <jupyter data dir>/nbjobs.",
@@ -84,6 +91,10 @@ class NbJobs(ExtensionApp):
     store_class = Type(JobStore, klass=JobStore, config=True, help="The job store.")
     runner_class = Type(JobRunner, klass=JobRunner, config=True, help="The job runner.")
 
+    @default("processes_per_job")
+    def _default_processes_per_job(self) -> int:
+        return len(os.sched_getaffinity(0))
+
     @default("data_dir")
     def _default_data_dir(self) -> str:
         return os.path.join(jupyter_data_dir(), "nbjobs")
@@ -92,7 +103,7 @@ class NbJobs(ExtensionApp):
     def _default_database_url(self) -> str:
         return "sqlite:///" + os.path.join(self.data_dir, "jobs.db")
 
-    @validate("chunk_size", "max_concurrent_jobs")
+    @validate("chunk_size", "max_concurrent_jobs", "processes_per_job")
     def _positive(self, proposal: Any) -> int:
         if proposal.value < 1:
             raise ValueError(f"{proposal.trait.name} must be at least 1")
@@ -134,6 +145,7 @@ class NbJobs(ExtensionApp):
             max_concurrent_jobs=self.max_concurrent_jobs,
             chunk_size=self.chunk_size,
             chunk_delay=self.chunk_delay,
+            processes_per_job=self.processes_per_job,
         )
         self.settings["nbjobs"] = Services(
             store=self.store,

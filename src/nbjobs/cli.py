@@ -1,7 +1,15 @@
 """``nbjobs`` on the command line: run a job through a Jupyter server from a terminal.
 
     nbjobs normalize contacts.csv -c "Full Name=name" -c Phone=phone -o out.csv
+    nbjobs normalize contacts.csv -c "Name=name:First+Middle+Last" -c Email=email
+    nbjobs detect contacts.csv      # detected types, suggested combinations, the -c to accept
     nbjobs fields
+
+``-c COLUMN=TYPE`` types an input column; the column name may contain "=" (the type is after the
+last one). ``-c NEW=TYPE:SOURCE+SOURCE...`` builds the new column NEW from the sources, in order
+(``{"NEW": {"type": TYPE, "from": [SOURCE, ...]}}`` in the notebook API): it is recognized by
+the first "=" followed by a type name and ":"; sources are split on "+", so a source whose name
+contains "+" cannot be given this way.
 
 The server is found as in a notebook (``--url``/``--token``, ``NBJOBS_URL``, any local server
 with nbjobs), or a private one is started for the run. Progress comes from the same Socket.IO
@@ -14,24 +22,48 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import re
+import shlex
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from .exceptions import Conflict, NbJobsError
-from .widgets import describe, progress_of
+from .widgets import describe, progress_of, summary_text
 
 BAR_WIDTH = 30
+COMBINATION_SEPARATOR = "+"
 
 
-def _column(spec: str) -> tuple[str, str]:
+_COMBINATION = re.compile(r"^(?P<column>.+?)=(?P<type>\w+):(?P<sources>.*)$", re.DOTALL)
+
+
+def _column(spec: str) -> tuple[str, str | dict[str, Any]]:
+    combination = _COMBINATION.match(spec)
+    if combination:
+        sources = combination["sources"].split(COMBINATION_SEPARATOR)
+        if not all(sources):
+            raise argparse.ArgumentTypeError(
+                f"expected NEW=TYPE:SOURCE+SOURCE..., got {spec!r} (an empty source name)"
+            )
+        return combination["column"], {"type": combination["type"], "from": sources}
     # Column names may contain "=", field types never do.
     column, sep, field = spec.rpartition("=")
     if not sep or not column or not field:
         raise argparse.ArgumentTypeError(f"expected COLUMN=TYPE, got {spec!r}")
     return column, field
+
+
+def column_arguments(spec: Mapping[str, Any]) -> list[str]:
+    """A columns spec as the ``-c`` arguments that ``_column`` parses back."""
+    args = []
+    for name, entry in spec.items():
+        if not isinstance(entry, str):
+            entry = f"{entry['type']}:{COMBINATION_SEPARATOR.join(entry['from'])}"
+        args += ["-c", f"{name}={entry}"]
+    return args
 
 
 def _option(spec: str) -> tuple[str, Any]:
@@ -61,7 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=_column,
         action="append",
         metavar="COLUMN=TYPE",
-        help='a column and its field type, e.g. -c "Full Name=name" (TYPE auto: detect); '
+        help='a column and its field type, e.g. -c "Full Name=name" (TYPE auto: detect), or a '
+        'new column combining others in order, e.g. -c "Name=name:First+Middle+Last"; '
         "without -c every column's type is detected",
     )
     run.add_argument("-o", "--output", type=Path, help="where to write the normalized table")
@@ -71,20 +104,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="output format (default: from the output suffix, else csv)",
     )
     run.add_argument("--invalid", type=Path, help="also write the invalid rows here")
-    run.add_argument("--region", help='default phone region, e.g. GB (option "default_region")')
-    run.add_argument(
-        "--option",
-        dest="options",
-        type=_option,
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="an engine option (JSON value or text)",
+    detect = commands.add_parser(
+        "detect", help="show detected column types and suggested column combinations"
     )
+    detect.add_argument("input", type=Path, help="a CSV, Arrow or Parquet file (first 500 rows)")
+    detect.add_argument("--json", action="store_true", help="print the server's JSON answer")
+    for sub in (run, detect):
+        sub.add_argument("--region", help='default phone region, e.g. GB (option "default_region")')
+        sub.add_argument(
+            "--option",
+            dest="options",
+            type=_option,
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="an engine option (JSON value or text)",
+        )
     run.add_argument("--name", help="input name shown in job lists (default: the file name)")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     # The shared options are accepted after the subcommand too.
-    for sub in (run, commands.add_parser("fields", help="list the field types")):
+    for sub in (run, detect, commands.add_parser("fields", help="list the field types")):
         sub.add_argument("--url", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
         sub.add_argument("--token", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
@@ -129,14 +168,24 @@ def _output_format(args: argparse.Namespace, path: Path) -> str:
     return "parquet" if path.suffix.lower() == ".parquet" else "csv"
 
 
-def run_normalize(args: argparse.Namespace) -> int:
-    from .api import submit
-    from .client import connection
-
+def _options(args: argparse.Namespace) -> dict[str, Any]:
     options = dict(args.options)
     if args.region:
         options["default_region"] = args.region
-    conn = connection.connect(args.url, args.token) if args.url else connection.current()
+    return options
+
+
+def _connection(args: argparse.Namespace) -> Any:
+    from .client import connection
+
+    return connection.connect(args.url, args.token) if args.url else connection.current()
+
+
+def run_normalize(args: argparse.Namespace) -> int:
+    from .api import submit
+
+    options = _options(args)
+    conn = _connection(args)
     columns = dict(args.columns) if args.columns else None
     job = submit(conn, args.input, columns, name=args.name, options=options)
     bar = ProgressBar(sys.stderr, enabled=not args.quiet)
@@ -169,13 +218,32 @@ def run_normalize(args: argparse.Namespace) -> int:
         )
         written.append(str(args.invalid))
     print(f"{describe(job.info)} -> {', '.join(written)}")
+    if job.info.get("summary"):  # fetched by job.wait()
+        print(summary_text(job.info["summary"]))
+    return 0
+
+
+def run_detect(args: argparse.Namespace) -> int:
+    from .api import request_detection
+
+    found = request_detection(_connection(args), args.input, options=_options(args))
+    if args.json:
+        print(json.dumps(found.info, indent=2))
+        return 0
+    print(repr(found))
+    command = ["nbjobs", "normalize", str(args.input)]
+    if found.suggestions:
+        print("\nTo accept the suggestions:")
+        print("  " + shlex.join(command + column_arguments(found.spec(accept=True))))
+        print("Without them:")
+    else:
+        print("\nTo normalize with these types:")
+    print("  " + shlex.join(command + column_arguments(found.spec(accept=False))))
     return 0
 
 
 def run_fields(args: argparse.Namespace) -> int:
-    from .client import connection
-
-    conn = connection.connect(args.url, args.token) if args.url else connection.current()
+    conn = _connection(args)
     for field in conn.get_json("fields")["fields"]:
         print(field)
     return 0
@@ -186,6 +254,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "normalize":
             return run_normalize(args)
+        if args.command == "detect":
+            return run_detect(args)
         return run_fields(args)
     except NbJobsError as exc:
         print(f"nbjobs: {exc.message}", file=sys.stderr)

@@ -21,7 +21,13 @@ from .auth import Identity, identity_of, is_single_user
 from .exceptions import BadRequest, Conflict, NbJobsError, NotFound, PayloadTooLarge, SpecError
 from .inputs import format_for, inspect_input, iter_chunks
 from .models import public_job
-from .normalization import FIELD_TYPES, validate_options, validate_spec
+from .normalization import (
+    FIELD_TYPES,
+    output_columns,
+    status_columns,
+    validate_options,
+    validate_spec,
+)
 
 if TYPE_CHECKING:
     from .app import Services
@@ -116,7 +122,7 @@ def _columns_field(raw: str | None) -> Any:
     return _json_field(raw, "columns", required=True)
 
 
-def detect_spec(path: str, fmt: str, columns: Any) -> dict[str, str]:
+def detect_spec(path: str, fmt: str, columns: Any) -> dict[str, Any]:
     """Fill ``"auto"`` in a spec (or the whole spec) from the types detected in the first rows."""
     from .normalization.detect import detect_types
 
@@ -136,7 +142,60 @@ def detect_spec(path: str, fmt: str, columns: Any) -> dict[str, str]:
     }
 
 
-class JobsHandler(NbJobsHandler):
+class InputHandler(NbJobsHandler):
+    """Stages the input of a request (an upload, or a copy of a file under the server root) as a
+    file in the input directory: for job submission and for detection."""
+
+    def _refuse_oversized_body(self) -> None:
+        length = len(self.request.body)
+        if length > self.services.max_upload_bytes:
+            raise PayloadTooLarge(
+                f"The upload is {length:,} bytes; this server accepts at most "
+                f"{self.services.max_upload_bytes:,} (NbJobs.max_upload_bytes)."
+            )
+
+    def _staging_path(self, fmt: str) -> Path:
+        return Path(self.services.input_dir) / f".upload-{uuid.uuid4().hex}.{fmt}"
+
+    async def _stage_upload(self) -> tuple[Path, str, str]:
+        files = self.request.files.get("file")
+        if not files:
+            raise BadRequest(
+                'Send the data as a multipart form with a "file" part (CSV, Arrow IPC or '
+                'Parquet) and a "columns" field, or as JSON {"path": ..., "columns": ...}.'
+            )
+        upload = files[0]
+        fmt = format_for(upload.filename or "upload.csv", upload.content_type)
+        staged = self._staging_path(fmt)
+        await asyncio.get_running_loop().run_in_executor(None, staged.write_bytes, upload.body)
+        return staged, os.path.basename(upload.filename or "upload.csv"), fmt
+
+    def _source_path(self, relative: str) -> Path:
+        """The file ``relative`` names under the server root; refuses anything outside it."""
+        root = Path(self.services.root_dir).resolve()
+        source = (root / relative).resolve()
+        if root != source and root not in source.parents:
+            raise BadRequest(f'"{relative}" is outside the server root directory.')
+        if not source.is_file():
+            raise NotFound(f'No file "{relative}" in the server root directory.')
+        return source
+
+    async def _stage_path(self, relative: str) -> tuple[Path, str, str]:
+        source = self._source_path(relative)
+        size = source.stat().st_size
+        if size > self.services.max_upload_bytes:
+            raise PayloadTooLarge(
+                f"The file is {size:,} bytes; this server accepts at most "
+                f"{self.services.max_upload_bytes:,} (NbJobs.max_upload_bytes)."
+            )
+        fmt = format_for(source.name, None)
+        staged = self._staging_path(fmt)
+        # A copy, so a later edit of the file cannot change a queued job's input.
+        await asyncio.get_running_loop().run_in_executor(None, shutil.copyfile, source, staged)
+        return staged, source.name, fmt
+
+
+class JobsHandler(InputHandler):
     @api
     async def get(self) -> None:
         raw = self.get_query_argument("limit", "50")
@@ -152,12 +211,7 @@ class JobsHandler(NbJobsHandler):
     @api
     async def post(self) -> None:
         services = self.services
-        length = len(self.request.body)
-        if length > services.max_upload_bytes:
-            raise PayloadTooLarge(
-                f"The upload is {length:,} bytes; this server accepts at most "
-                f"{services.max_upload_bytes:,} (NbJobs.max_upload_bytes)."
-            )
+        self._refuse_oversized_body()
         content_type = self.request.headers.get("Content-Type", "")
         if content_type.startswith("application/json"):
             body = _json_field(self.request.body, "body", required=True)
@@ -196,47 +250,12 @@ class JobsHandler(NbJobsHandler):
 
     async def _validate(
         self, staged: Path, fmt: str, columns: Any, options: Any
-    ) -> tuple[dict[str, str], dict[str, Any]]:
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
         loop = asyncio.get_running_loop()
         info = await loop.run_in_executor(None, inspect_input, str(staged), fmt)
         if columns == AUTO or (isinstance(columns, dict) and AUTO in columns.values()):
             columns = await loop.run_in_executor(None, detect_spec, str(staged), fmt, columns)
         return validate_spec(columns, info.columns), validate_options(options)
-
-    def _staging_path(self, fmt: str) -> Path:
-        return Path(self.services.input_dir) / f".upload-{uuid.uuid4().hex}.{fmt}"
-
-    async def _stage_upload(self) -> tuple[Path, str, str]:
-        files = self.request.files.get("file")
-        if not files:
-            raise BadRequest(
-                'Send the data as a multipart form with a "file" part (CSV, Arrow IPC or '
-                'Parquet) and a "columns" field, or as JSON {"path": ..., "columns": ...}.'
-            )
-        upload = files[0]
-        fmt = format_for(upload.filename or "upload.csv", upload.content_type)
-        staged = self._staging_path(fmt)
-        await asyncio.get_running_loop().run_in_executor(None, staged.write_bytes, upload.body)
-        return staged, os.path.basename(upload.filename or "upload.csv"), fmt
-
-    async def _stage_path(self, relative: str) -> tuple[Path, str, str]:
-        root = Path(self.services.root_dir).resolve()
-        source = (root / relative).resolve()
-        if root != source and root not in source.parents:
-            raise BadRequest(f'"{relative}" is outside the server root directory.')
-        if not source.is_file():
-            raise NotFound(f'No file "{relative}" in the server root directory.')
-        size = source.stat().st_size
-        if size > self.services.max_upload_bytes:
-            raise PayloadTooLarge(
-                f"The file is {size:,} bytes; this server accepts at most "
-                f"{self.services.max_upload_bytes:,} (NbJobs.max_upload_bytes)."
-            )
-        fmt = format_for(source.name, None)
-        staged = self._staging_path(fmt)
-        # A copy, so a later edit of the file cannot change a queued job's input.
-        await asyncio.get_running_loop().run_in_executor(None, shutil.copyfile, source, staged)
-        return staged, source.name, fmt
 
 
 class JobHandler(NbJobsHandler):
@@ -276,7 +295,8 @@ class DownloadHandler(NbJobsHandler):
             # The invalid rows as Parquet are a filter of the full Parquet output.
             self._require(job.parquet_path)
             loop = asyncio.get_running_loop()
-            self.finish(await loop.run_in_executor(None, invalid_parquet, job.parquet_path))
+            rows = await loop.run_in_executor(None, invalid_parquet, job.parquet_path, job.columns)
+            self.finish(rows)
             return
         path = job.output_path if self.kind == "output" else job.invalid_path
         if fmt == "parquet":
@@ -294,11 +314,17 @@ class DownloadHandler(NbJobsHandler):
             raise NotFound(f"The {self.kind} file of this job no longer exists.")
 
 
-def invalid_parquet(parquet_path: str) -> bytes:
+def invalid_parquet(parquet_path: str, columns: dict[str, Any]) -> bytes:
+    """The rows of a job's Parquet output whose validity column (``_valid``, or ``_valid_1``
+    when the input had its own ``_valid``) is false."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pq.read_table(parquet_path, filters=[("_valid", "=", False)])
+    header = pq.read_schema(parquet_path).names
+    # The generated columns are the last ones, and how many there are depends on the spec only.
+    inputs = header[: len(header) - len(output_columns([], columns))]
+    valid = status_columns(inputs, columns).valid
+    table = pq.read_table(parquet_path, filters=[(valid, "=", False)])
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink)
     return sink.getvalue().to_pybytes()
@@ -308,10 +334,62 @@ class InvalidRowsHandler(DownloadHandler):
     kind = "invalid"
 
 
+class SummaryHandler(NbJobsHandler):
+    """Per-column counts of a completed job: null, invalid, changed, unchanged, top reasons
+    and repairs (``normalization.summary``)."""
+
+    @api
+    async def get(self, job_id: str) -> None:
+        job = self.services.store.get(self.job_id(job_id), owner=self.identity.username)
+        if job.status != "completed":
+            raise Conflict(
+                f"Job {job.id} is {job.status}; its summary is available once it completes."
+            )
+        self.write_json({"jobId": job.id, "columns": job.summary or []})
+
+
 class FieldsHandler(NbJobsHandler):
     @api
     async def get(self) -> None:
         self.write_json({"fields": list(FIELD_TYPES)})
+
+
+def detection_of(path: str, fmt: str, options: Any) -> dict[str, Any]:
+    """The detect answer (less ``inputName``) for the first rows of a staged input."""
+    from .normalization.mapping import detection_report
+
+    inspect_input(path, fmt)  # an unreadable input is a 400 with the reader's message
+    sample = next(iter_chunks(path, fmt, DETECTION_SAMPLE_ROWS))
+    return detection_report(sample, options=validate_options(options))
+
+
+class DetectHandler(InputHandler):
+    """``POST detect``: each column's detected type and the suggested column combinations, from
+    the first ``DETECTION_SAMPLE_ROWS`` rows. A file under the root is read in place; an upload
+    is staged and removed afterwards."""
+
+    @api
+    async def post(self) -> None:
+        self._refuse_oversized_body()
+        loop = asyncio.get_running_loop()
+        if self.request.headers.get("Content-Type", "").startswith("application/json"):
+            body = _json_field(self.request.body, "body", required=True)
+            if not isinstance(body.get("path"), str):
+                raise BadRequest('A JSON request needs "path": a file inside the server root.')
+            options = body.get("options") or {}
+            # Read in place, not staged: only the first rows are read and nothing keeps the file.
+            source = self._source_path(body["path"])
+            fmt = format_for(source.name, None)
+            report = await loop.run_in_executor(None, detection_of, str(source), fmt, options)
+            self.write_json({"inputName": source.name, **report})
+            return
+        options = _json_field(self.get_body_argument("options", None), "options", required=False)
+        staged, input_name, fmt = await self._stage_upload()
+        try:
+            report = await loop.run_in_executor(None, detection_of, str(staged), fmt, options)
+        finally:
+            staged.unlink(missing_ok=True)
+        self.write_json({"inputName": input_name, **report})
 
 
 def route_table(prefix: str, socketio_handler: type) -> list[tuple[str, type]]:
@@ -324,5 +402,7 @@ def route_table(prefix: str, socketio_handler: type) -> list[tuple[str, type]]:
         (api_root + job + "/cancel", CancelHandler),
         (api_root + job + "/output", DownloadHandler),
         (api_root + job + "/invalid", InvalidRowsHandler),
+        (api_root + job + "/summary", SummaryHandler),
         (api_root + "/fields", FieldsHandler),
+        (api_root + "/detect", DetectHandler),
     ]

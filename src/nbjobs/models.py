@@ -31,7 +31,7 @@ class JobRecord:
     input_name: str
     input_path: str
     input_format: str  # "csv" | "arrow" | "parquet"
-    columns: dict[str, str]
+    columns: dict[str, Any]  # column -> field type, or a combination {"type", "from"}
     options: dict[str, Any]
     created_at: datetime
     total_rows: int | None = None
@@ -44,6 +44,7 @@ class JobRecord:
     output_path: str | None = None  # CSV output, present once completed
     invalid_path: str | None = None  # CSV of the invalid rows with reasons
     parquet_path: str | None = None  # the same output as Parquet
+    summary: list[dict[str, Any]] | None = None  # per-column counts, once completed
 
 
 def job_url(base_url: str, job_id: int, *parts: str) -> str:
@@ -72,4 +73,6 @@ def public_job(job: JobRecord, base_url: str) -> dict[str, Any]:
         "inputName": job.input_name,
         "columns": dict(job.columns),
         "options": dict(job.options),
+        # Per-column counts (``normalization.summary``); not in any event payload.
+        "summary": job.summary if completed else None,
     }

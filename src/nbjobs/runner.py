@@ -55,7 +55,8 @@ class _Running:
 
 class JobRunner:
     """Options: ``max_concurrent_jobs`` (default 2), ``chunk_size`` rows per chunk (default
-    1000), ``chunk_delay`` seconds to pause after each chunk (default 0; for demos)."""
+    1000), ``chunk_delay`` seconds to pause after each chunk (default 0; for demos),
+    ``processes_per_job`` processes normalizing one job's chunks (default 1: the worker alone)."""
 
     def __init__(
         self,
@@ -67,6 +68,7 @@ class JobRunner:
         max_concurrent_jobs: int = 2,
         chunk_size: int = 1000,
         chunk_delay: float = 0.0,
+        processes_per_job: int = 1,
     ) -> None:
         self.store = store
         self.realtime = realtime
@@ -75,6 +77,7 @@ class JobRunner:
         self.max_concurrent_jobs = max_concurrent_jobs
         self.chunk_size = chunk_size
         self.chunk_delay = chunk_delay
+        self.processes_per_job = processes_per_job
         self._pending: collections.deque[int] = collections.deque()
         self._running: dict[int, _Running] = {}
         self._stopping = False
@@ -156,6 +159,7 @@ class JobRunner:
             chunk_size=self.chunk_size,
             output_dir=self.output_dir,
             chunk_delay=self.chunk_delay,
+            processes=self.processes_per_job,
         )
         process = ctx.Process(
             target=run_in_subprocess,
@@ -235,6 +239,7 @@ class JobRunner:
                 output_path=data["outputPath"],
                 invalid_path=data["invalidPath"],
                 parquet_path=data["parquetPath"],
+                summary=data.get("summary"),
                 **counts,
             )
             await self._announce_final(job)

@@ -51,6 +51,8 @@ _MIGRATIONS = (
     CREATE INDEX jobs_owner_id ON jobs (owner, id DESC);
     CREATE INDEX jobs_active ON jobs (status) WHERE status IN ('queued', 'running');
     """,
+    # Per-column counts of a completed job (JSON, ``Summary.to_json``); NULL before.
+    "ALTER TABLE jobs ADD COLUMN summary TEXT",
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -186,7 +188,7 @@ class JobStore:
         input_name: str,
         input_path: str,
         input_format: str,
-        columns: dict[str, str],
+        columns: dict[str, Any],
         options: dict[str, Any],
     ) -> JobRecord:
         cursor = self._execute(
@@ -252,6 +254,7 @@ class JobStore:
         output_path: str,
         invalid_path: str,
         parquet_path: str,
+        summary: list[dict[str, Any]] | None = None,
     ) -> JobRecord:
         return self._finish(
             job_id,
@@ -263,6 +266,7 @@ class JobStore:
             output_path=output_path,
             invalid_path=invalid_path,
             parquet_path=parquet_path,
+            summary=json.dumps(summary) if summary is not None else None,
         )
 
     def mark_failed(
@@ -362,4 +366,5 @@ def _record(row: sqlite3.Row) -> JobRecord:
         output_path=row["output_path"],
         invalid_path=row["invalid_path"],
         parquet_path=row["parquet_path"],
+        summary=json.loads(row["summary"]) if row["summary"] else None,
     )

@@ -11,7 +11,7 @@ import contextlib
 import contextvars
 import html
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -65,6 +65,61 @@ def describe(info: Mapping[str, Any]) -> str:
     if info.get("errorMessage"):
         text += f" - {info['errorMessage']}"
     return text
+
+
+# The per-column summary of a completed job (``summary`` of the public job).
+SUMMARY_COUNTS = ("rows", "null", "invalid", "changed", "unchanged")
+
+
+def codes_text(entries: Iterable[Mapping[str, Any]]) -> str:
+    """``phone_invalid 12, phone_fake 3`` from ``topReasons`` or ``topRepairs``."""
+    return ", ".join(f"{entry['code']} {_n(entry['count'])}" for entry in entries)
+
+
+def _summary_cells(column: Mapping[str, Any]) -> list[str]:
+    return [
+        str(column.get("column", "")),
+        str(column.get("type", "")),
+        *(_n(column.get(key)) for key in SUMMARY_COUNTS),
+        codes_text(column.get("topReasons") or ()),
+        codes_text(column.get("topRepairs") or ()),
+    ]
+
+
+_SUMMARY_HEADER = ["column", "type", *SUMMARY_COUNTS, "top reasons", "top repairs"]
+_NUMERIC = range(2, 2 + len(SUMMARY_COUNTS))  # right-aligned cells
+
+
+def summary_text(columns: Sequence[Mapping[str, Any]]) -> str:
+    """The summary as a plain-text table, for terminals and text reprs."""
+    rows = [_SUMMARY_HEADER, *(_summary_cells(column) for column in columns)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(_SUMMARY_HEADER))]
+    lines = [
+        "  ".join(
+            cell.rjust(width) if i in _NUMERIC else cell.ljust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in rows
+    ]
+    return "\n".join(lines)
+
+
+def summary_html(columns: Sequence[Mapping[str, Any]]) -> str:
+    """The summary as a small HTML table; column names and codes are escaped."""
+
+    def row(tag: str, cells: Sequence[str]) -> str:
+        return (
+            "<tr>"
+            + "".join(
+                f'<{tag} style="padding:1px 8px;text-align:{"right" if i in _NUMERIC else "left"}">'
+                f"{html.escape(cell)}</{tag}>"
+                for i, cell in enumerate(cells)
+            )
+            + "</tr>"
+        )
+
+    body = "".join(row("td", _summary_cells(column)) for column in columns)
+    return f"<table><thead>{row('th', _SUMMARY_HEADER)}</thead><tbody>{body}</tbody></table>"
 
 
 def badge_html(live: bool) -> str:
@@ -163,7 +218,8 @@ class JobProgress(_Rendered):
     """Progress of one job: ``Job #12 · input · status``, a bar, the counts, a Live/Offline
     badge, and the error message of a failed job.
 
-    Green bar on completion; red and kept where it stopped on failure; grey when cancelled or
+    Green bar on completion, then the per-column summary as a table once it is known (the
+    ``summary`` key); red and kept where it stopped on failure; grey when cancelled or
     interrupted.
     """
 
@@ -173,11 +229,13 @@ class JobProgress(_Rendered):
         self.bar = widgets.IntProgress(value=0, min=0, max=100, layout={"width": "40%"})
         self.counts = widgets.HTML()
         self.error = widgets.HTML(layout={"display": "none"})
+        self.summary = widgets.HTML(layout={"display": "none"})
         super().__init__(
             [
                 widgets.HBox([self.title, self.badge]),
                 widgets.HBox([self.bar, self.counts]),
                 self.error,
+                self.summary,
             ]
         )
         self.info: dict[str, Any] = {}
@@ -209,6 +267,14 @@ class JobProgress(_Rendered):
             else:
                 self.error.value = ""
                 self.error.layout.display = "none"
+            columns = self._summary()
+            self.summary.value = summary_html(columns) if columns else ""
+            self.summary.layout.display = None if columns else "none"
+
+    def _summary(self) -> list[Mapping[str, Any]]:
+        if self.info.get("status") != "completed":
+            return []
+        return list(self.info.get("summary") or [])
 
     def set_live(self, live: bool) -> None:
         with self._updating():
@@ -216,7 +282,8 @@ class JobProgress(_Rendered):
             self.badge.value = badge_html(live)
 
     def text(self) -> str:
-        return describe(self.info)
+        columns = self._summary()
+        return describe(self.info) + (f"\n{summary_text(columns)}" if columns else "")
 
 
 # -- many jobs ----------------------------------------------------------------------------------

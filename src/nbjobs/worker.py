@@ -9,7 +9,8 @@ job still running under another server that shares the directory.
 
 Messages to the server (``report(kind, data)``), in order: ``started`` {totalRows}; after each
 chunk ``progress`` {processedRows, validRows, invalidRows, totalRows}; then one of
-``completed`` (+ outputPath, invalidPath, parquetPath), ``failed`` {errorMessage, counts} or
+``completed`` (+ outputPath, invalidPath, parquetPath, and ``summary``: the per-column counts,
+``Summary.to_json()``), ``failed`` {errorMessage, counts} or
 ``cancelled`` {counts}.
 """
 
@@ -28,13 +29,13 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .chunk_pool import BATCH_ROWS, PreparedBatch, batches, open_pool
 from .exceptions import BadRequest
 from .inputs import count_rows, inspect_input, iter_chunks
-from .normalization import Normalizer, output_columns
+from .normalization import Normalizer, Summary, status_columns
 
 Report = Callable[[str, dict[str, Any]], None]
 
@@ -45,16 +46,21 @@ _TEMP_NAME = re.compile(r"\.\d+\..+\.tmp-[^/]*")
 @dataclasses.dataclass(frozen=True)
 class WorkerJob:
     """Everything a worker needs, picklable. ``chunk_delay``: seconds to pause after each
-    chunk, so demos and tests can watch progress live (default 0)."""
+    chunk, so demos and tests can watch progress live (default 0). ``processes``: processes
+    normalizing chunks (``chunk_pool``); 1 normalizes in the worker itself, as does a job of
+    at most ``pool_min_rows`` rows (default 20,000): starting a pool costs about a second, more
+    than such a job takes alone."""
 
     job_id: int
     input_path: str
     input_format: str
-    columns: dict[str, str]
+    columns: dict[str, Any]
     options: dict[str, Any]
     chunk_size: int
     output_dir: str
     chunk_delay: float = 0.0
+    processes: int = 1
+    pool_min_rows: int = 20_000
 
 
 class _ReportFailed(Exception):
@@ -92,26 +98,47 @@ def process(job: WorkerJob, report: Report, cancelled: Callable[[], bool]) -> No
         if total is None:
             total = count_rows(job.input_path, job.input_format)
         send("started", {"totalRows": total})
-        normalizer = Normalizer(job.columns, job.options)
+        normalizer = Normalizer(job.columns, job.options)  # a bad spec fails here, not in a pool
         # The engine's validity column: "_valid", or "_valid_1" if the input has a "_valid".
-        valid_column = output_columns(info.columns, normalizer.spec)[-2]
+        valid_column = status_columns(info.columns, normalizer.spec).valid
+        summary = Summary()  # per-column counts, summed over the chunks
+        # No more processes than chunks, and none for a small job.
+        processes = min(job.processes, -(-total // job.chunk_size))
+        if total <= job.pool_min_rows:
+            processes = 1
+        pool = open_pool(job.columns, job.options, valid_column, processes)
+        # Chunks one by one when pausing after each (a demo); else in batches (chunk_pool).
+        most = 1 if job.chunk_delay else max(1, BATCH_ROWS // job.chunk_size)
         stopped = False
-        for chunk in iter_chunks(job.input_path, job.input_format, job.chunk_size):
-            if stopped := cancelled():
-                break
-            result = normalizer.normalize_chunk(chunk)
-            outputs.append(result.frame, valid_column)
-            counts.processed += len(result.frame)
-            counts.valid += result.valid
-            counts.invalid += result.invalid
-            send("progress", {**counts.as_message(), "totalRows": total})
-            _pause(job.chunk_delay, cancelled)
+        try:
+            chunks = iter_chunks(job.input_path, job.input_format, job.chunk_size)
+            for prepared in pool.map(batches(chunks, most)):
+                if stopped := cancelled():
+                    break
+                result = prepared.result
+                outputs.append(prepared)
+                summary += result.summary
+                for rows, valid in prepared.chunks:
+                    if stopped := cancelled():
+                        break
+                    counts.processed += rows
+                    counts.valid += valid
+                    counts.invalid += rows - valid
+                    send("progress", {**counts.as_message(), "totalRows": total})
+                    _pause(job.chunk_delay, cancelled)
+                if stopped:
+                    break
+        finally:
+            pool.close()
         if stopped or cancelled():
             outputs.discard()
             send("cancelled", counts.as_message())
             return
         paths = outputs.commit()
-        send("completed", {**counts.as_message(), "totalRows": total, **paths})
+        send(
+            "completed",
+            {**counts.as_message(), "totalRows": total, **paths, "summary": summary.to_json()},
+        )
     except _ReportFailed:
         raise
     except BadRequest as exc:  # InputError, SpecError: the user can act on the message
@@ -219,12 +246,10 @@ class _CsvOutput:
     def __init__(self, output_dir: str, job_id: int, kind: str) -> None:
         self.temp = _TempFile(output_dir, job_id, kind)
         # closefd=False: the temp keeps the descriptor (and its lock) until published.
-        self.file = open(self.temp.fd, "w", encoding="utf-8", newline="", closefd=False)  # noqa: SIM115
-        self.header = True
+        self.file = open(self.temp.fd, "wb", closefd=False)  # noqa: SIM115
 
-    def append(self, frame: pd.DataFrame) -> None:
-        frame.to_csv(self.file, header=self.header, index=False, lineterminator="\n")
-        self.header = False
+    def append(self, text: bytes) -> None:
+        self.file.write(text)
 
     def publish(self) -> None:
         self.file.close()  # flushes
@@ -239,25 +264,27 @@ class _ParquetOutput:
     """One Parquet file written chunk by chunk. Chunks are cast to the first one's schema (a
     column that is all-null in one chunk must not change type) and gathered into row groups
     of up to ``ROW_GROUP_ROWS`` rows or ``ROW_GROUP_BYTES``: a row group per 1000-row chunk
-    would make the file slow to read."""
+    would make the file slow to read. The pending rows are the worker's largest buffer: 16 MB
+    (about 20,000 rows of a six-type output) keeps its memory well below 64 MB groups' (measured
+    in benchmarks/README.md)."""
 
     ROW_GROUP_ROWS = 100_000
-    ROW_GROUP_BYTES = 64 << 20
+    ROW_GROUP_BYTES = 16 << 20
 
-    def __init__(self, output_dir: str, job_id: int, first: pd.DataFrame) -> None:
+    def __init__(self, output_dir: str, job_id: int, first: pa.Table) -> None:
         self.temp = _TempFile(output_dir, job_id, "parquet")
-        self.schema = pa.Table.from_pandas(first, preserve_index=False).schema
+        self.schema = first.schema
         self.writer = pq.ParquetWriter(self.temp.path, self.schema)
         self.pending: list[pa.Table] = []
+        self.pending_rows = self.pending_bytes = 0
 
-    def append(self, frame: pd.DataFrame) -> None:
-        table = pa.Table.from_pandas(frame, preserve_index=False)
+    def append(self, table: pa.Table) -> None:
         if not table.schema.equals(self.schema, check_metadata=False):
             table = table.cast(self.schema)
         self.pending.append(table)
-        rows = sum(part.num_rows for part in self.pending)
-        size = sum(part.nbytes for part in self.pending)
-        if rows >= self.ROW_GROUP_ROWS or size >= self.ROW_GROUP_BYTES:
+        self.pending_rows += table.num_rows
+        self.pending_bytes += table.nbytes  # nbytes walks every buffer: once per table
+        if self.pending_rows >= self.ROW_GROUP_ROWS or self.pending_bytes >= self.ROW_GROUP_BYTES:
             self._flush()
 
     def _flush(self) -> None:
@@ -265,6 +292,7 @@ class _ParquetOutput:
             table = pa.concat_tables(self.pending)
             self.writer.write_table(table, row_group_size=max(table.num_rows, 1))
             self.pending = []
+            self.pending_rows = self.pending_bytes = 0
 
     def publish(self) -> None:
         self._flush()
@@ -284,24 +312,27 @@ class _Outputs:
         self.job = job
         self.files: list[Any] = []  # created with the first chunk; the main CSV is last
 
-    def append(self, frame: pd.DataFrame, valid_column: str) -> None:
+    def append(self, chunk: PreparedBatch) -> None:
         if not self.files:
-            self._open(frame)
+            self._open(chunk)
         parquet, invalid, main = self.files
-        main.append(frame)
-        invalid.append(frame[~frame[valid_column].astype(bool)])
-        parquet.append(frame)
+        main.append(chunk.csv)
+        invalid.append(chunk.invalid_csv)
+        parquet.append(chunk.table)
 
-    def _open(self, first: pd.DataFrame) -> None:
+    def _open(self, first: PreparedBatch) -> None:
         directory, job_id = self.job.output_dir, self.job.job_id
         os.makedirs(directory, exist_ok=True)
         try:
-            self.files.append(_ParquetOutput(directory, job_id, first))
+            self.files.append(_ParquetOutput(directory, job_id, first.table))
             self.files.append(_CsvOutput(directory, job_id, "invalid.csv"))
             self.files.append(_CsvOutput(directory, job_id, "csv"))
         except BaseException:
             self.discard()
             raise
+        header = first.header()
+        for output in self.files[1:]:
+            output.append(header)
 
     def commit(self) -> dict[str, str]:
         """Publish every output (the main CSV last) and return their paths for the report."""

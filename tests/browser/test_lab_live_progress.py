@@ -3,43 +3,23 @@ nbjobs progress widget, the bar passes through intermediate percentages while th
 ends green at 100%, and the Live badge is up.
 
 Needs Debian's ``/usr/bin/chromium`` and Playwright for Python (``.ci/run`` installs both);
-``playwright install`` is never used. Screenshots go to ``artifacts/browser/``.
+``playwright install`` is never used. Screenshots go to ``$NBJOBS_ARTIFACTS/screenshots``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
-import secrets
 import shutil
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 
-from tests.jupyter_process import free_port
+from tests.browser.lab import CHROMIUM, CHROMIUM_FLAGS, REPO, LabServer, screenshots_dir
 
-REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = REPO / "notebooks" / "quickstart.ipynb"
-ARTIFACTS = REPO / "artifacts" / "browser"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-BASE_URL = "/a%40b/"  # an escaped base URL catches paths built by hand
 # quickstart.ipynb: markdown, build DataFrame (5,000 rows), markdown, submit the job.
 CELLS_TO_RUN = 4
 SUBMIT_CELL = 3
@@ -59,72 +39,13 @@ def jupyter_lab(workdir: Path) -> Iterator[tuple[str, str, Path]]:
     Jobs are slowed (200-row chunks, 0.1 s pause each) so that the 5,000 rows take a few
     seconds: long enough for a browser to see the bar part-way.
     """
-    root, runtime = workdir / "root", workdir / "runtime"
-    root.mkdir()
-    shutil.copy(NOTEBOOK, root / NOTEBOOK.name)
-    port, token = free_port(), secrets.token_hex(16)
-    log_path = workdir / "lab.log"
-    args = [
-        sys.executable,
-        "-m",
-        "jupyterlab",
-        "--no-browser",
-        "--allow-root",
-        "--ServerApp.ip=127.0.0.1",
-        f"--ServerApp.port={port}",
-        "--ServerApp.port_retries=0",
-        f"--ServerApp.base_url={BASE_URL}",
-        f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={root}",
-        '--ServerApp.jpserver_extensions={"nbjobs": True}',
-        f"--NbJobs.data_dir={workdir / 'nbjobs-data'}",
-        "--NbJobs.chunk_size=200",
-        "--NbJobs.chunk_delay=0.1",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-    ]
-    # No "get notified about Jupyter news?" toast over the notebook.
-    notification = workdir / "lab-settings" / "@jupyterlab" / "apputils-extension"
-    notification.mkdir(parents=True)
-    (notification / "notification.jupyterlab-settings").write_text(
-        json.dumps({"fetchNews": "false", "checkForUpdates": False})
-    )
-    env = {
-        **os.environ,
-        # The kernel inherits these: it finds this server (and no other) in the runtime dir,
-        # and no settings or workspace of the machine's user leak into the page.
-        "JUPYTER_RUNTIME_DIR": str(runtime),
-        "JUPYTERLAB_SETTINGS_DIR": str(workdir / "lab-settings"),
-        "JUPYTERLAB_WORKSPACES_DIR": str(workdir / "lab-workspaces"),
-    }
-    url = f"http://127.0.0.1:{port}{BASE_URL}"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env)
-        try:
-            _wait_until_serving(proc, url, token, log_path)
-            yield url, token, log_path
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
-
-
-def _wait_until_serving(proc: subprocess.Popen, url: str, token: str, log_path: Path) -> None:
-    headers = {"Authorization": f"token {token}"}
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"jupyter lab exited:\n{log_path.read_text()[-3000:]}")
-        with contextlib.suppress(requests.RequestException):
-            # /lab answers once JupyterLab is loaded, the nbjobs API once our extension is.
-            lab = requests.get(f"{url}lab", headers=headers, timeout=2)
-            jobs = requests.get(f"{url}nbjobs/api/jobs", headers=headers, timeout=2)
-            if lab.ok and jobs.ok:
-                return
-        time.sleep(0.3)
-    raise RuntimeError(f"jupyter lab did not start:\n{log_path.read_text()[-3000:]}")
+    server = LabServer(workdir, chunk_size=200, chunk_delay=0.1)
+    shutil.copy(NOTEBOOK, server.root_dir / NOTEBOOK.name)
+    server.start()
+    try:
+        yield server.url, server.token, server.log_path
+    finally:
+        server.stop()
 
 
 # In the page: the submit cell's widget, as numbers the test can assert on. ipywidgets renders
@@ -174,7 +95,6 @@ WATCH_BAR = """
 
 
 def test_demo_notebook_fills_the_bar_live_in_jupyterlab(tmp_path):
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with (
         jupyter_lab(tmp_path) as (url, token, log_path),
         sync_api.sync_playwright() as playwright,
@@ -195,7 +115,7 @@ def test_demo_notebook_fills_the_bar_live_in_jupyterlab(tmp_path):
             _run_demo_cells(page)
             _check_live_progress(page)
         except Exception:
-            page.screenshot(path=ARTIFACTS / "failure.png", full_page=True)
+            page.screenshot(path=screenshots_dir() / "quickstart-failure.png", full_page=True)
             print("browser console:", *console[-40:], sep="\n  ")
             print("server log:", log_path.read_text()[-4000:], sep="\n")
             raise
@@ -242,7 +162,7 @@ def _check_live_progress(page) -> None:
     # Part-way: a bar between 20% and 100% (stopping at the first value above 0 would also pass
     # a bar that jumps from 0 to done in the last few events). Done first means it never filled.
     mid = _wait_widget(page, "w.success || w.failed || (w.width >= 20 && w.width < 100)", 45_000)
-    page.screenshot(path=ARTIFACTS / "mid-progress.png")
+    page.screenshot(path=screenshots_dir() / "quickstart-mid-progress.png")
     assert not mid["failed"], f"the job failed: {mid}"
     assert not mid["success"], f"the bar went to done without showing progress: {mid}"
     assert f"/ {TOTAL_ROWS} rows" in mid["counts"], mid
@@ -253,7 +173,7 @@ def _check_live_progress(page) -> None:
 
     # Done: a full green bar, the final counts, the Live badge.
     done = _wait_widget(page, "w.success || w.failed", 60_000)
-    page.screenshot(path=ARTIFACTS / "completed.png")
+    page.screenshot(path=screenshots_dir() / "quickstart-completed.png")
     assert not done["failed"], f"the job failed: {done}"
     assert done["width"] == 100, done
     assert f"{TOTAL_ROWS} / {TOTAL_ROWS} rows" in done["counts"], done

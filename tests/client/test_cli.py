@@ -56,8 +56,22 @@ def test_normalize_writes_the_output_and_the_invalid_rows(server, tmp_path):
     output = pd.read_csv(tmp_path / "out.csv", dtype=str)
     assert len(output) == 500 and output["Phone_normalized"].iloc[0] == "+14155552000"
     assert len(pd.read_parquet(tmp_path / "bad.parquet")) == 50
-    assert out.strip().endswith("500/500 rows, 450 valid, 50 invalid -> out.csv, bad.parquet")
-    assert out.startswith("Job #") and "completed" in out
+    first, *table = out.strip().splitlines()
+    assert first.endswith("500/500 rows, 450 valid, 50 invalid -> out.csv, bad.parquet")
+    assert first.startswith("Job #") and "completed" in first
+    # Then the per-column summary: every 10th phone is invalid, every valid one reformatted.
+    assert table[0].split()[:7] == [
+        "column",
+        "type",
+        "rows",
+        "null",
+        "invalid",
+        "changed",
+        "unchanged",
+    ]
+    phone = next(line.split() for line in table if line.startswith("Phone "))
+    assert phone == ["Phone", "phone", "500", "0", "50", "450", "0", "phone_invalid", "50"]
+    assert any(line.startswith("Email ") and "domain_lowercased 450" in line for line in table)
 
 
 def test_parquet_output_through_the_environment(server, tmp_path):

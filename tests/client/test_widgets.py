@@ -40,8 +40,16 @@ def test_progress_moves_then_turns_green(conn):
     assert "<b>leads" not in widget.title.value
     assert f"Job #{job.id}</b>" in widget.title.value
     text = f"Job #{job.id} completed: 2,000/2,000 rows, 1,800 valid, 200 invalid"
-    assert repr(widget) == repr(job) == text
-    assert widget._repr_mimebundle_()["text/plain"] == text
+    assert repr(job) == text
+    # The per-column summary, fetched by wait(): in the text repr and as a table.
+    first, header, *columns = repr(widget).splitlines()
+    assert first == text and header.split()[:2] == ["column", "type"]
+    assert [line.split()[:7] for line in columns] == [
+        ["Phone", "phone", "2,000", "0", "200", "1,800", "0"],
+        ["Email", "email", "2,000", "0", "200", "1,800", "0"],
+    ]
+    assert widget._repr_mimebundle_()["text/plain"] == repr(widget)
+    assert widget.summary.layout.display is None and "<td" in widget.summary.value
     assert widget.error.layout.display == "none"
 
 

@@ -17,7 +17,21 @@ from nbjobs.normalization.registry import REGISTRY
 
 
 def normalize(module: ModuleType, value: str, **options: Any) -> FieldResult:
-    return REGISTRY[module.NAME].normalize([value], validate_options(options))[0]
+    """The result without its repair notes (``notes_of`` has those)."""
+    return notes_and_result(module, value, **options)[1]
+
+
+def notes_of(module: ModuleType, value: str, **options: Any) -> tuple[str, ...]:
+    return notes_and_result(module, value, **options)[0]
+
+
+def notes_and_result(
+    module: ModuleType, value: str, **options: Any
+) -> tuple[tuple[str, ...], FieldResult]:
+    result = REGISTRY[module.NAME].normalize([value], validate_options(options))[0]
+    assert set(result.notes) <= set(module.REPAIRS), result.notes
+    assert not (result.notes and result.value is None), "notes on an invalid value"
+    return result.notes, result._replace(notes=())
 
 
 def invalid(module: ModuleType, reason: str) -> FieldResult:
@@ -37,6 +51,8 @@ def direct(module: ModuleType, value: str, **options: Any) -> FieldResult:
     assert all(isinstance(part, str) for part in result.components)
     assert (result.value is None) == (result.reason is not None)
     assert result.reason is None or result.reason in module.REASONS
+    assert set(result.notes) <= set(module.REPAIRS), result.notes  # every code declared
+    assert len(set(result.notes)) == len(result.notes), result.notes
     return result
 
 

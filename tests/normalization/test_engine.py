@@ -43,6 +43,7 @@ def test_output_columns_exact_order():
         *(f"Full Name_{p}" for p in NAME_PARTS),
         "_valid",
         "_errors",
+        "_repairs",
     ]
 
 
@@ -51,7 +52,7 @@ def test_frame_has_exactly_the_announced_columns():
     result = normalize_chunk(df, SPEC)
     assert list(result.frame.columns) == output_columns(list(df.columns), SPEC)
     assert result.frame["_valid"].dtype == bool
-    generated = [*result.frame.columns[len(df.columns) : -2], "_errors"]
+    generated = [*result.frame.columns[len(df.columns) : -3], "_errors", "_repairs"]
     assert all(pd.api.types.is_string_dtype(result.frame[c]) for c in generated)
 
 
@@ -76,6 +77,7 @@ def test_generated_names_never_overwrite_input_columns():
         "Email_ascii_domain",
         "_valid_1",
         "_errors",
+        "_repairs",
     ]
     assert len(set(header)) == len(header)
     frame = normalize_chunk(df, spec).frame
@@ -263,4 +265,4 @@ def test_duplicate_header_types_the_first_column():
     df = pd.DataFrame([["(415) 555-2671", "garbage"]], columns=["Phone", "Phone"])
     frame = normalize_chunk(df, {"Phone": "phone"}).frame
     assert frame["Phone_normalized"].tolist() == ["+14155552671"]
-    assert frame.shape[1] == 2 + 1 + len(PHONE_PARTS) + 2
+    assert frame.shape[1] == 2 + 1 + len(PHONE_PARTS) + 3

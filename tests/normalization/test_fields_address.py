@@ -140,4 +140,4 @@ def test_never_raises(value):
 def test_idempotent_on_realistic_addresses(value):
     first = direct(address, value)
     assert first.value, value
-    assert direct(address, first.value) == first
+    assert direct(address, first.value)[:3] == first[:3]  # notes: what the first pass fixed

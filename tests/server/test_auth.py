@@ -118,6 +118,7 @@ async def test_alice_and_bob_are_isolated(two_users, jp_fetch, submit, connect_c
         ((str(job_id),), "GET"),
         ((str(job_id), "output"), "GET"),
         ((str(job_id), "invalid"), "GET"),
+        ((str(job_id), "summary"), "GET"),
         ((str(job_id), "cancel"), "POST"),
     ]:
         response = await jp_fetch(

@@ -36,12 +36,16 @@ def server_command(
     root_dir: str,
     base_url: str = "/",
     extra_args: Sequence[str] = (),
+    module: str = "jupyter_server",
 ) -> list[str]:
-    """The command line of a loopback-only jupyter-server with the nbjobs extension."""
+    """The command line of a loopback-only jupyter-server with the nbjobs extension.
+
+    ``module`` is what ``python -m`` runs: ``nbjobs.parent_bound_server`` for a server that
+    stops when its stdin closes."""
     args = [
         sys.executable,
         "-m",
-        "jupyter_server",
+        module,
         '--ServerApp.jpserver_extensions={"nbjobs": True}',
         "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={port}",
@@ -89,7 +93,11 @@ class EmbeddedServer:
 
     def command(self, port: int, token: str) -> list[str]:
         return server_command(
-            port=port, token=token, root_dir=self.root_dir, extra_args=self.extra_args
+            port=port,
+            token=token,
+            root_dir=self.root_dir,
+            extra_args=self.extra_args,
+            module="nbjobs.parent_bound_server",
         )
 
     def start(self) -> ServerInfo:
@@ -100,7 +108,9 @@ class EmbeddedServer:
         log_fd, self.log_path = tempfile.mkstemp(prefix="nbjobs-server-", suffix=".log")
         self.process = subprocess.Popen(
             self.command(port, token),
-            stdin=subprocess.DEVNULL,
+            # We hold the write end: when this process ends, even by SIGKILL where no atexit
+            # handler runs, the server sees EOF and stops (nbjobs.parent_bound_server).
+            stdin=subprocess.PIPE,
             stdout=log_fd,
             stderr=subprocess.STDOUT,
             # Its own process group: a Ctrl-C in the terminal or a kernel interrupt is ours to
@@ -142,6 +152,9 @@ class EmbeddedServer:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        if process is not None and process.stdin is not None:
+            with contextlib.suppress(OSError):
+                process.stdin.close()
         if not keep_log and self.log_path:
             with contextlib.suppress(OSError):
                 os.unlink(self.log_path)

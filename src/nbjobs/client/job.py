@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from .. import events
 from ..exceptions import Conflict, JobFailed
 from ..models import ACTIVE_STATUSES, FINAL_STATUSES, job_url
-from ..widgets import JobProgress, describe
+from ..widgets import SUMMARY_COUNTS, JobProgress, codes_text, describe
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -60,8 +60,10 @@ def merged(
 class Job:
     """One normalization job. Returned by ``nbjobs.normalize``; updated in the background.
 
-    ``info`` is the last public job dict (REST shape, camelCase). ``wait``, ``result`` and
-    ``invalid_rows`` block; everything else returns at once.
+    ``info`` is the last public job dict (REST shape, camelCase). ``wait``, ``result``,
+    ``invalid_rows`` and ``summary`` block; everything else returns at once. Once the job has
+    completed, its per-column summary is fetched once, in the background (the ``job:completed``
+    event does not carry it), so the widget can show it.
     """
 
     def __init__(self, info: Mapping[str, Any], connection: Connection) -> None:
@@ -70,6 +72,9 @@ class Job:
         self._changed = threading.Condition()
         self._listeners: list[Listener] = []
         self._widget: JobProgress | None = None
+        # Re-entrant: _load_summary applies the summary, and apply may come back here.
+        self._summary_lock = threading.RLock()
+        self._summary_thread: threading.Thread | None = None
 
     # -- state -------------------------------------------------------------------------------
 
@@ -103,6 +108,7 @@ class Job:
             self._changed.notify_all()
         if self.done:
             self._connection.job_finished(self)
+            self._fetch_summary_in_background()
         self._notify()
         return True
 
@@ -187,6 +193,7 @@ class Job:
             if not self.done and (not notified or not self.live):
                 self.refresh()
                 self._connection.ensure_live()
+        self._load_summary_quietly()  # so a widget shown after wait() has it too
         return self
 
     def _raise_unless_completed(self) -> None:
@@ -213,6 +220,62 @@ class Job:
 
         self.wait(timeout)
         return pd.read_parquet(io.BytesIO(self.download("output")))
+
+    def summary(self, timeout: float | None = None) -> pd.DataFrame:
+        """Wait, then one row per typed column: ``column``, ``type``, ``rows``, ``null`` (empty),
+        ``invalid``, ``changed`` (valid, normalized value differs from the input),
+        ``unchanged``, and the most frequent reason and repair codes as ``top_reasons`` and
+        ``top_repairs`` ("phone_invalid 12, phone_fake 3"). Raises JobFailed unless the job
+        completed."""
+        import pandas as pd
+
+        self.wait(timeout)
+        self._raise_unless_completed()
+        rows = [
+            {
+                "column": column["column"],
+                "type": column["type"],
+                **{key: column[key] for key in SUMMARY_COUNTS},
+                "top_reasons": codes_text(column["topReasons"]),
+                "top_repairs": codes_text(column["topRepairs"]),
+            }
+            for column in self._load_summary()
+        ]
+        names = ["column", "type", *SUMMARY_COUNTS, "top_reasons", "top_repairs"]
+        return pd.DataFrame(rows, columns=names)
+
+    def _load_summary(self) -> list[dict[str, Any]]:
+        """The summary of the completed job: from ``info``, else from REST (then kept)."""
+        with self._summary_lock:
+            columns = self._info.get("summary")
+            if columns is None:
+                columns = self._connection.get_json("jobs", self.id, "summary")["columns"]
+                self.apply({"summary": columns})
+        return list(columns)
+
+    def _load_summary_quietly(self) -> None:
+        if self.status != "completed":
+            return
+        try:
+            self._load_summary()
+        except Exception:  # the summary is extra: its failure must not fail the job's user
+            log.warning("nbjobs: could not fetch the summary of job %s", self.id, exc_info=True)
+
+    def _fetch_summary_in_background(self) -> None:
+        # Never wait here (this runs on the event thread): a holder of the lock is loading it.
+        if not self._summary_lock.acquire(blocking=False):
+            return
+        try:
+            if self.status != "completed" or self._summary_thread is not None:
+                return
+            if self._info.get("summary") is not None:
+                return
+            self._summary_thread = threading.Thread(
+                target=self._load_summary_quietly, name=f"nbjobs-summary-{self.id}", daemon=True
+            )
+        finally:
+            self._summary_lock.release()
+        self._summary_thread.start()
 
     def invalid_rows(self, timeout: float | None = None) -> pd.DataFrame:
         """Wait, then the rows that failed validation, with the reasons."""

@@ -3,6 +3,7 @@
     from nbjobs.normalization import Normalizer
     normalizer = Normalizer({"Phone": "phone", "Email": "email"}, {"default_region": "GB"})
     result = normalizer.normalize_chunk(chunk)   # result.frame, result.valid, result.invalid
+    summary = result.summary + next_result.summary  # per-column counts; summary.to_json()
 
 Pure: no I/O, no server; the same rows for any chunk size. See ``engine`` for the output
 columns, ``registry`` for the field types and options, ``fields/`` for each type.
@@ -12,26 +13,36 @@ from __future__ import annotations
 
 from .engine import (
     ERRORS_COLUMN,
+    REPAIRS_COLUMN,
     VALID_COLUMN,
     ChunkResult,
     Normalizer,
+    StatusColumns,
     normalize_chunk,
     output_columns,
+    status_columns,
 )
 from .fields import MAX_VALUE_LENGTH, FieldResult
-from .registry import FIELD_TYPES, REASONS, validate_options, validate_spec
+from .registry import FIELD_TYPES, REASONS, REPAIRS, validate_options, validate_spec
+from .summary import ColumnStats, Summary
 
 __all__ = [
     "ERRORS_COLUMN",
     "FIELD_TYPES",
     "MAX_VALUE_LENGTH",
     "REASONS",
+    "REPAIRS",
+    "REPAIRS_COLUMN",
     "VALID_COLUMN",
     "ChunkResult",
+    "ColumnStats",
     "FieldResult",
     "Normalizer",
+    "StatusColumns",
+    "Summary",
     "normalize_chunk",
     "output_columns",
+    "status_columns",
     "validate_options",
     "validate_spec",
 ]

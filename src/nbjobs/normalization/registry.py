@@ -5,6 +5,7 @@ Adding a type is one module in ``fields/`` plus one line in ``_MODULES``.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from types import ModuleType
 from typing import Any
 
 from ..exceptions import SpecError
+from .combine import COMBINATION_KEYS
 from .fields import (
     MAX_VALUE_LENGTH,
     FieldResult,
@@ -63,6 +65,7 @@ class FieldType:
     reasons: Mapping[str, str]
     options: Mapping[str, Option]
     normalize_values: NormalizeMany
+    repairs: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def result(self, value: str | None, reason: str | None = None) -> FieldResult:
         """A result with every component empty: for empty input and for registry-level reasons."""
@@ -115,6 +118,7 @@ REGISTRY: dict[str, FieldType] = {
         reasons=module.REASONS,
         options=module.OPTIONS,
         normalize_values=module.normalize_values,
+        repairs=module.REPAIRS,
     )
     for module in sorted(_MODULES, key=lambda module: module.NAME)
 }
@@ -124,6 +128,10 @@ FIELD_TYPES: tuple[str, ...] = tuple(REGISTRY)
 REASONS: dict[str, str] = {
     **COMMON_REASONS,
     **{code: message for field in REGISTRY.values() for code, message in field.reasons.items()},
+}
+
+REPAIRS: dict[str, str] = {
+    code: message for field in REGISTRY.values() for code, message in field.repairs.items()
 }
 
 OPTIONS: dict[str, Option] = {
@@ -140,13 +148,52 @@ def _quoted(names: Sequence[Any]) -> str:
     return f"{shown} and {extra} more" if extra > 0 else shown
 
 
+def _canonical_type(kind: str, column: str) -> str:
+    canonical = kind.strip().lower()
+    if canonical not in REGISTRY:
+        raise SpecError(
+            f'Unknown field type "{kind}" for column "{column}". '
+            f"Valid types: {', '.join(FIELD_TYPES)}."
+        )
+    return canonical
+
+
+_COMBINATION_EXAMPLE = '{"Name": {"type": "name", "from": ["First", "Last"]}}'
+
+
+def _combination(column: str, entry: Mapping[Any, Any]) -> dict[str, Any]:
+    """A combination entry (see ``combine``), canonical: ``{"type": ..., "from": [...]}``."""
+    unknown = [key for key in entry if key not in COMBINATION_KEYS]
+    if unknown or not isinstance(entry.get("type"), str):
+        what = f'unknown key "{unknown[0]}"' if unknown else 'no "type" string'
+        raise SpecError(
+            f'Column "{column}" combines columns but has {what}: a combination has exactly '
+            f'"type" and "from", e.g. {_COMBINATION_EXAMPLE}.'
+        )
+    sources = entry.get("from")
+    if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
+        raise SpecError(
+            f'"from" of column "{column}" must be a list of column names, e.g. '
+            f"{_COMBINATION_EXAMPLE}; got {sources!r}."
+        )
+    if not sources:
+        raise SpecError(f'"from" of column "{column}" is empty: name the columns to combine.')
+    if len(set(sources)) != len(sources):
+        raise SpecError(f'"from" of column "{column}" names a column twice: {sources!r}.')
+    return {"type": _canonical_type(entry["type"], column), "from": list(sources)}
+
+
 def validate_spec(
-    columns: Mapping[str, str], available: Sequence[str] | None = None
-) -> dict[str, str]:
+    columns: Mapping[str, Any], available: Sequence[str] | None = None
+) -> dict[str, Any]:
     """The column spec with canonical type names (``"Phone "`` -> ``"phone"``), in spec order.
 
+    An entry is a field type, or a combination ``{"type": "name", "from": ["First", "Last"]}``
+    (a new column built from others; see ``combine``), kept as ``{"type", "from"}``.
     Raises SpecError, worded for the person who wrote the spec, when it is not a non-empty mapping
-    of strings, names an unknown type, or (given ``available``) a column not in the input.
+    of strings, names an unknown type, or (given ``available``) a column not in the input; a
+    combination also when its keys are not exactly "type" and "from", "from" is not a non-empty
+    list of distinct names, or (given ``available``) its name is already an input column.
     """
     if not isinstance(columns, Mapping):
         raise SpecError(
@@ -158,27 +205,33 @@ def validate_spec(
             f"No columns to normalize: give at least one, e.g. {_EXAMPLE}. "
             f"Field types: {', '.join(FIELD_TYPES)}."
         )
-    spec: dict[str, str] = {}
+    spec: dict[str, Any] = {}
     for column, kind in columns.items():
+        if isinstance(column, str) and isinstance(kind, Mapping):
+            spec[column] = _combination(column, kind)
+            continue
         if not isinstance(column, str) or not isinstance(kind, str):
             raise SpecError(
                 f"Column names and field types must be strings, e.g. {_EXAMPLE}; "
                 f"got {column!r}: {kind!r}."
             )
-        canonical = kind.strip().lower()
-        if canonical not in REGISTRY:
-            raise SpecError(
-                f'Unknown field type "{kind}" for column "{column}". '
-                f"Valid types: {', '.join(FIELD_TYPES)}."
-            )
-        spec[column] = canonical
+        spec[column] = _canonical_type(kind, column)
     if available is not None:
         present = set(available)
-        for column in spec:
-            if column not in present:
+        for column, entry in spec.items():
+            combined = not isinstance(entry, str)
+            if combined and column in present:
                 raise SpecError(
-                    f'Column "{column}" is not in the input. Columns: {_quoted(list(available))}.'
+                    f'Column "{column}" combines other columns but the input already has a '
+                    f'column "{column}": give the combination another name.'
                 )
+            for needed in entry["from"] if combined else [column]:
+                if needed not in present:
+                    where = f' (in "from" of "{column}")' if combined else ""
+                    raise SpecError(
+                        f'Column "{needed}"{where} is not in the input. '
+                        f"Columns: {_quoted(list(available))}."
+                    )
     return spec
 
 

@@ -36,6 +36,10 @@ REASONS = {
     "address_no_number": "No house number: an intersection, a place or free text, not an address.",
     "address_no_street": "No street name.",
 }
+REPAIRS = {
+    "usps_abbreviated": 'Street suffix, direction or unit type abbreviated ("Street" -> "St").',
+    "extra_parts_dropped": "Text outside the address proper (recipient, building name) dropped.",
+}
 OPTIONS: dict[str, Option] = {}
 
 
@@ -56,6 +60,17 @@ _UNITS = _table(_USPS["units"])
 _UPPERCASE = frozenset(_USPS["uppercase"])
 _WORD = re.compile(r"[^\W_]+")
 _PO_BOX = re.compile(r"p ?o box|post office box|pob")  # matched against _key(): no dots
+# The labels whose words take a USPS spelling, and the labels the output is built from.
+_ABBREVIATED = {
+    "StreetNamePreDirectional": _DIRECTIONS,
+    "StreetNamePostDirectional": _DIRECTIONS,
+    "StreetNamePreType": _SUFFIXES,
+    "StreetNamePostType": _SUFFIXES,
+    "SubaddressType": _UNITS,
+    "OccupancyType": _UNITS,
+}
+_USED_PREFIXES = ("AddressNumber", "StreetName", "USPSBox", "Subaddress", "Occupancy")
+_USED = {"PlaceName", "StateName", "ZipCode"}
 
 
 def _title(text: str) -> str:
@@ -152,7 +167,21 @@ def normalize_value(value: str, options: OptionsMap) -> FieldResult:
     )
     line = " ".join(filter(None, components[:3]))
     last_line = " ".join(filter(None, components[4:]))
-    return FieldResult(", ".join(filter(None, [line, components[3], last_line])), components, None)
+    normalized = ", ".join(filter(None, [line, components[3], last_line]))
+    return FieldResult(normalized, components, None, _notes(parts))
+
+
+def _notes(parts: dict[str, str]) -> tuple[str, ...]:
+    notes = []
+    for label, table in _ABBREVIATED.items():
+        typed = parts.get(label)
+        if typed and _key(table.get(_key(typed), typed)) != _key(typed):
+            notes.append("usps_abbreviated")
+            break
+    dropped = (label for label, text in parts.items() if text and label not in _USED)
+    if any(not label.startswith(_USED_PREFIXES) for label in dropped):
+        notes.append("extra_parts_dropped")
+    return tuple(notes)
 
 
 normalize_values = map_values(normalize_value)

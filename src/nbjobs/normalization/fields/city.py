@@ -13,13 +13,18 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from . import FieldResult, Option, OptionsMap, invalid, map_values
+from . import SHARED_REPAIRS, FieldResult, Option, OptionsMap, invalid, map_values
 from ._tables import load_json
 from .state import state_code
 
 NAME = "city"
 COMPONENTS = ("state",)
 REASONS = {"city_invalid": "Not a city name (no letters, or it contains digits)."}
+REPAIRS = {
+    "recased": SHARED_REPAIRS["recased"],
+    "abbreviation_expanded": 'An abbreviation spelled out ("Ft." -> "Fort").',
+    "state_split_off": 'A state after a comma moved to the state component ("Austin, TX").',
+}
 OPTIONS: dict[str, Option] = {}
 
 _WORDS = load_json("city_words.json")
@@ -68,10 +73,16 @@ def normalize_value(value: str, options: OptionsMap) -> FieldResult:
     city = city.strip(_EDGES)
     if not any(c.isalpha() for c in city) or any(c.isdigit() for c in city):
         return invalid(COMPONENTS, "city_invalid")
+    notes = ["state_split_off"] if state else []
     if city.isupper() or city.islower():
-        city = title_case(city)
+        cased = title_case(city)
+        if cased != city:
+            notes.append("recased")
+        city = cased
     spelled = _WORD.sub(lambda m: _abbreviation(m[0], m.start() == 0), city)
-    return FieldResult(spelled, (state or "",), None)
+    if spelled != city:
+        notes.append("abbreviation_expanded")
+    return FieldResult(spelled, (state or "",), None, tuple(notes))
 
 
 normalize_values = map_values(normalize_value)

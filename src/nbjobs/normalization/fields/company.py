@@ -21,12 +21,16 @@ import unicodedata
 from cleanco import prepare_default_terms
 from cleanco.clean import normalized, strip_punct
 
-from . import FieldResult, Option, OptionsMap, invalid, map_values
+from . import SHARED_REPAIRS, FieldResult, Option, OptionsMap, invalid, map_values
 from ._tables import load_json, load_lines
 
 NAME = "company"
 COMPONENTS = ("base_name", "legal_form")
 REASONS = {"company_empty": "No company name: only a legal form, punctuation or a placeholder."}
+REPAIRS = {
+    "recased": SHARED_REPAIRS["recased"],
+    "legal_form_standardized": 'Legal form spelled the standard way ("L.L.C." -> "LLC").',
+}
 OPTIONS: dict[str, Option] = {}
 
 _LISTS = load_json("company_words.json")
@@ -89,10 +93,17 @@ def normalize_value(value: str, options: OptionsMap) -> FieldResult:
     base = " ".join(tokens).strip(_EDGE_PUNCTUATION)
     if not any(c.isalnum() for c in base) or base.casefold() in _PLACEHOLDERS:
         return invalid(COMPONENTS, "company_empty")
+    notes = []
     if base.isupper() or base.islower():
-        base = " ".join(_recase(word, i == 0) for i, word in enumerate(base.split()))
+        cased = " ".join(_recase(word, i == 0) for i, word in enumerate(base.split()))
+        if cased != base:
+            notes.append("recased")
+        base = cased
     form = " ".join(_spell_form(tokens) for tokens in forms)
-    return FieldResult(f"{base} {form}" if form else base, (base, form), None)
+    typed_form = " ".join(" ".join(tokens).strip(_EDGE_PUNCTUATION) for tokens in forms)
+    if form != typed_form:
+        notes.append("legal_form_standardized")
+    return FieldResult(f"{base} {form}" if form else base, (base, form), None, tuple(notes))
 
 
 normalize_values = map_values(normalize_value)

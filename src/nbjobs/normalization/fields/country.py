@@ -17,6 +17,10 @@ from ._tables import load_json, lookup_key
 NAME = "country"
 COMPONENTS = ("alpha3", "name")
 REASONS = {"country_unknown": "Not a recognised country name or ISO 3166 code."}
+REPAIRS = {
+    "alias_resolved": 'A common name pycountry lacks ("UK", "Russia") resolved to its code.',
+    "converted_to_code": "A country name or alpha-3 code written as its alpha-2 code.",
+}
 OPTIONS: dict[str, Option] = {}
 
 
@@ -36,14 +40,20 @@ def _build() -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
 
 
 _CODES, _DETAILS = _build()
+_ALIAS_KEYS = frozenset(lookup_key(alias) for alias in load_json("country_aliases.json"))
 
 
 def normalize_value(value: str, options: OptionsMap) -> FieldResult:
     key = lookup_key(value)
-    code = _CODES.get(key) or _CODES.get(key.removeprefix("the "))
+    if key not in _CODES:
+        key = key.removeprefix("the ")
+    code = _CODES.get(key)
     if code is None:
         return invalid(COMPONENTS, "country_unknown")
-    return FieldResult(code, _DETAILS[code], None)
+    notes: tuple[str, ...] = ()
+    if value != code:
+        notes = ("alias_resolved",) if key in _ALIAS_KEYS else ("converted_to_code",)
+    return FieldResult(code, _DETAILS[code], None, notes)
 
 
 normalize_values = map_values(normalize_value)

@@ -25,7 +25,7 @@ from datetime import date, datetime
 
 from dateutil import parser as dateutil_parser
 
-from . import FieldResult, OptionsMap, invalid, map_values
+from . import SHARED_REPAIRS, FieldResult, OptionsMap, invalid, map_values
 from ._options import flag
 
 NAME = "date"
@@ -33,6 +33,9 @@ COMPONENTS = ("year", "month", "day")
 REASONS = {
     "date_invalid": "Not a date (or an impossible one, such as February 30).",
     "date_partial": "An incomplete date (year, month or day missing); not completed by guessing.",
+}
+REPAIRS = {
+    "reformatted": SHARED_REPAIRS["reformatted"],
 }
 
 OPTIONS = {
@@ -139,7 +142,8 @@ def normalize_value(value: str, options: OptionsMap) -> FieldResult:
     except ValueError:
         return invalid(COMPONENTS, "date_invalid")
     iso = day.isoformat()
-    return FieldResult(iso, (iso[:4], iso[5:7], iso[8:10]), None)
+    notes = ("reformatted",) if iso != value else ()
+    return FieldResult(iso, (iso[:4], iso[5:7], iso[8:10]), None, notes)
 
 
 normalize_values = map_values(normalize_value)

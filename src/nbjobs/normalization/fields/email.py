@@ -24,7 +24,7 @@ from email_validator import (
     validate_email,
 )
 
-from . import FieldResult, OptionsMap, invalid, map_values
+from . import SHARED_REPAIRS, FieldResult, OptionsMap, invalid, map_values
 from ._options import flag
 
 NAME = "email"
@@ -32,6 +32,12 @@ COMPONENTS = ("local", "domain", "ascii_domain")
 REASONS = {
     "email_invalid": "Not a valid email address.",
     "email_undeliverable": "The domain does not receive email (no MX or A record in DNS).",
+}
+REPAIRS = {
+    "domain_lowercased": "Domain lowercased.",
+    "idna_encoded": "Internationalized domain: its IDNA form (xn--...) is in ascii_domain.",
+    "idna_decoded": SHARED_REPAIRS["idna_decoded"],
+    "gmail_canonicalized": "Gmail address: dots and +tag dropped, lowercased, at gmail.com.",
 }
 OPTIONS = {
     "check_deliverability": flag(
@@ -67,13 +73,22 @@ def normalize_value(value: str, options: OptionsMap) -> FieldResult:
     except EmailNotValidError:
         return invalid(COMPONENTS, "email_invalid")
     local, domain, ascii_domain = result.local_part, result.domain, result.ascii_domain
+    typed_domain = value.rpartition("@")[2]
+    notes = []
+    if typed_domain != typed_domain.lower():
+        notes.append("domain_lowercased")
+    if ascii_domain != domain:
+        notes.append("idna_decoded" if "xn--" in typed_domain.lower() else "idna_encoded")
     if options.get("gmail_canonical") and domain in _GMAIL_DOMAINS:
         # Gmail ignores dots and everything from "+" on, and matches case-insensitively.
+        typed = f"{local}@{domain}"
         local = local.split("+", 1)[0].replace(".", "").lower()
         domain = ascii_domain = "gmail.com"
         if not local:
             return invalid(COMPONENTS, "email_invalid")
-    return FieldResult(f"{local}@{domain}", (local, domain, ascii_domain), None)
+        if f"{local}@{domain}" != typed:
+            notes.append("gmail_canonicalized")
+    return FieldResult(f"{local}@{domain}", (local, domain, ascii_domain), None, tuple(notes))
 
 
 normalize_values = map_values(normalize_value)

@@ -34,7 +34,7 @@ import ftfy
 from anyascii import anyascii
 from nameparser import HumanName
 
-from . import FieldResult, OptionsMap, invalid, map_values
+from . import SHARED_REPAIRS, FieldResult, OptionsMap, invalid, map_values
 from ._name_words import NameWords, dotless_key, name_words
 from ._options import flag
 
@@ -46,6 +46,17 @@ REASONS = {
     "name_company": "An organization (legal form or company word such as LLC or Holdings).",
     "name_only_title": "Only a job title, no name.",
     "name_empty": "No first, middle or last name (only a title, credential or punctuation).",
+}
+REPAIRS = {
+    "mojibake_repaired": 'Mis-decoded text repaired ("JosÃ©" -> "José").',
+    "ascii_folded": "Folded to ASCII (option ascii_names).",
+    "pronoun_removed": 'Pronouns removed ("(she/her)").',
+    "nickname_extracted": "A nickname in quotes or brackets moved to the nickname component.",
+    "title_removed": 'A title ("Dr.", "Mr") moved to the prefix component.',
+    "credential_removed": 'Credentials or post-nominals removed ("MD", "PhD, CFP").',
+    "job_title_removed": 'A job title removed ("CEO", "VP of Sales").',
+    "reordered_family_first": 'Read family name first ("Smith, John" -> "John Smith").',
+    "recased": SHARED_REPAIRS["recased"],
 }
 OPTIONS = {
     "ascii_names": flag("ascii_names", "Fold names to ASCII: José Núñez -> Jose Nunez."),
@@ -89,30 +100,40 @@ def normalize_value(value: str, options: OptionsMap) -> FieldResult:
         again, unsure = _normalize(output, options)
         if again.value == output:
             break
-        result = again
+        result = again._replace(notes=tuple(dict.fromkeys(result.notes + again.notes)))
     return result
 
 
 def _normalize(value: str, options: OptionsMap) -> tuple[FieldResult, bool]:
     """The result, and whether it may change when normalized again (see normalize_value)."""
     words = name_words()
+    notes: list[str] = []  # repair codes, in the order the repairs happen
     text = value
     if not text.isascii():
-        text = _drop_symbols(unicodedata.normalize("NFC", ftfy.fix_text(text)))
+        fixed, steps = ftfy.fix_and_explain(text)
+        if any(step.action in ("encode", "decode", "transcode") for step in steps):
+            notes.append("mojibake_repaired")
+        text = _drop_symbols(unicodedata.normalize("NFC", fixed))
     if options.get("ascii_names"):
-        text = anyascii(text)
+        folded = anyascii(text)
+        if folded != text:
+            notes.append("ascii_folded")
+        text = folded
     # "J.R.R. Tolkien" -> "J. R. R. Tolkien", as nameparser reads (and rewrites) initials.
     text = _GLUED_INITIALS.sub(". ", text.translate(_ASCII_SYMBOLS))
     text = " ".join(text.split())
     if any(char.isdigit() for char in text):
         return invalid(COMPONENTS, "name_has_digits"), False
-    text = _PRONOUNS.sub(" ", text)
+    text, pronouns = _PRONOUNS.subn(" ", text)
+    if pronouns:
+        notes.append("pronoun_removed")
 
     nicknames: list[str] = []
     # Brackets and quotes left unpaired are noise: "A(B" is no nickname.
-    text = _NICKNAME.sub(lambda m: _set_aside(m, words, nicknames), text).translate(_UNPAIRED)
+    text = _NICKNAME.sub(lambda m: _set_aside(m, words, nicknames, notes), text)
+    text = text.translate(_UNPAIRED)
 
-    names, suffixes, had_job = _split_parts(text, words, shouting=value.isupper())
+    names, suffixes, had_job = _split_parts(text, words, notes, shouting=value.isupper())
     if not names:
         return invalid(COMPONENTS, "name_only_title" if had_job else "name_empty"), False
     # "Smith, John": a lone "," token keeps nameparser's family-first reading of a comma.
@@ -129,6 +150,7 @@ def _normalize(value: str, options: OptionsMap) -> tuple[FieldResult, bool]:
         core = _family_first(core, words)
 
     name = HumanName(core)
+    typed = (name.first, name.middle, name.last)
     name.capitalize(force=True)
     first, middle, last = (" ".join(p.split()) for p in (name.first, name.middle, name.last))
     # A title only nameparser knows ("National") may leave a name it reads otherwise alone.
@@ -141,6 +163,8 @@ def _normalize(value: str, options: OptionsMap) -> tuple[FieldResult, bool]:
             # nameparser's suffix list is longer than ours, and a word we kept as a name
             # ("A Ra": Ra is also the credential RA) stays a name.
             last, unsure = f"{last} {_capitalize(piece)}".strip(), True
+        else:
+            notes.append("credential_removed")
     if not any(char.isalpha() for char in first + middle + last):
         return invalid(COMPONENTS, "name_empty"), False
     prefix = " ".join([*prefixes, name.title]).strip()
@@ -155,26 +179,42 @@ def _normalize(value: str, options: OptionsMap) -> tuple[FieldResult, bool]:
         # nameparser would read it the next time.
         middle, last = (p[:1].upper() + p[1:] if p else p for p in (middle, last))
     normalized = " ".join(p for p in (first, middle, last, suffix) if p)
-    return FieldResult(normalized, (prefix, first, middle, last, suffix, nickname), None), unsure
+    if prefix:
+        notes.append("title_removed")
+    if nickname:
+        notes.append("nickname_extracted")
+    if "," in core:  # nameparser reads "Smith, John" family name first
+        notes.append("reordered_family_first")
+    if any(" ".join(t.split()) != p for t, p in zip(typed, (first, middle, last), strict=True)):
+        notes.append("recased")
+    components = (prefix, first, middle, last, suffix, nickname)
+    return FieldResult(normalized, components, None, tuple(dict.fromkeys(notes))), unsure
 
 
 normalize_values = map_values(normalize_value)
 
 
-def _set_aside(match: re.Match[str], words: NameWords, nicknames: list[str]) -> str:
+def _set_aside(
+    match: re.Match[str], words: NameWords, nicknames: list[str], notes: list[str]
+) -> str:
     """A bracketed or quoted part: a nickname, unless it is credentials or a job title."""
     inner = " ".join(next(g for g in match.groups() if g is not None).split())
-    credentials = _is_credentials(inner.split(), words, trusted=True)
-    if inner and not credentials and not words.is_job_title(inner, after_name=True):
+    if not inner:
+        return " "
+    if _is_credentials(inner.split(), words, trusted=True):
+        notes.append("credential_removed")
+    elif words.is_job_title(inner, after_name=True):
+        notes.append("job_title_removed")
+    else:
         nicknames.append(inner)
     return " "
 
 
 def _split_parts(
-    text: str, words: NameWords, *, shouting: bool
+    text: str, words: NameWords, notes: list[str], *, shouting: bool
 ) -> tuple[list[str], list[str], bool]:
     """Parts at commas and dashes: (name parts without their trailing credentials,
-    generational suffixes, saw a job title)."""
+    generational suffixes, saw a job title); what was dropped goes to ``notes``."""
     names: list[str] = []
     suffixes: list[str] = []
     had_job = False
@@ -188,12 +228,13 @@ def _split_parts(
         if key in words.generational and index > 0:
             suffixes.append(words.generational[key])
         elif _is_credentials(part.split(), words, trusted=index > 0):
-            continue
+            notes.append("credential_removed")
         elif words.is_job_title(part, after_name=bool(names)):
             had_job = True
+            notes.append("job_title_removed")
         else:
             tokens = part.split()
-            suffixes.extend(_take_trailing(tokens, words, shouting=shouting))
+            suffixes.extend(_take_trailing(tokens, words, notes, shouting=shouting))
             names.append(" ".join(tokens))
     return names, suffixes, had_job
 
@@ -227,7 +268,9 @@ def _take_prefixes(tokens: list[str], words: NameWords) -> list[str]:
     return prefixes
 
 
-def _take_trailing(tokens: list[str], words: NameWords, *, shouting: bool) -> list[str]:
+def _take_trailing(
+    tokens: list[str], words: NameWords, notes: list[str], *, shouting: bool
+) -> list[str]:
     """Credentials and generational suffixes at the end, removed from ``tokens``: the
     credentials dropped, the suffixes returned. A name stays."""
     suffixes: list[str] = []
@@ -244,6 +287,7 @@ def _take_trailing(tokens: list[str], words: NameWords, *, shouting: bool) -> li
         if start is None or start == 0:
             break
         del tokens[start:]
+        notes.append("credential_removed")
     return suffixes
 
 

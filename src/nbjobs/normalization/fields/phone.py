@@ -32,6 +32,10 @@ REASONS = {
     "phone_invalid": "Not a valid phone number for its country (wrong length or unassigned range).",
     "phone_fake": "A placeholder number (one repeated digit, 123-456-7890, or 555-01xx).",
 }
+REPAIRS = {
+    "letter_typo_repaired": "Letters typed for digits (O -> 0, l/I -> 1) repaired.",
+    "extension_kept": "An extension split off into the extension component.",
+}
 
 # Common non-ISO spellings people type; phonenumbers knows only the ISO codes.
 _REGION_ALIASES = {"UK": "GB"}
@@ -75,7 +79,7 @@ def normalize_value(value: str, options: OptionsMap) -> FieldResult:
         if number is not None and line_type is not None:
             if _is_fake(number):
                 return invalid(COMPONENTS, "phone_fake")
-            return _result(number, line_type)
+            return _result(number, line_type, repaired=True)
     number = _parse(value, region)
     if number is None:
         return invalid(COMPONENTS, "phone_unparseable")
@@ -84,7 +88,7 @@ def normalize_value(value: str, options: OptionsMap) -> FieldResult:
     line_type = _line_type(number)
     if line_type is None:
         return invalid(COMPONENTS, "phone_invalid")
-    return _result(number, line_type)
+    return _result(number, line_type, repaired=False)
 
 
 normalize_values = map_values(normalize_value)
@@ -127,7 +131,7 @@ def _line_type(number: PhoneNumber) -> str | None:
     return None if kind == PhoneNumberType.UNKNOWN else _LINE_TYPES[kind]
 
 
-def _result(number: PhoneNumber, line_type: str) -> FieldResult:
+def _result(number: PhoneNumber, line_type: str, *, repaired: bool) -> FieldResult:
     extension = number.extension or ""
     number.extension = None  # formats below without " ext. 123": that has its own component
     e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
@@ -139,4 +143,5 @@ def _result(number: PhoneNumber, line_type: str) -> FieldResult:
         line_type,
         extension,
     )
-    return FieldResult(e164, components, None)
+    notes = ("letter_typo_repaired",) * repaired + ("extension_kept",) * bool(extension)
+    return FieldResult(e164, components, None, notes)

@@ -7,12 +7,16 @@ is the official name. Anything else is ``state_unknown``: a US-only type guesses
 
 from __future__ import annotations
 
-from . import FieldResult, Option, OptionsMap, invalid, map_values
+from . import SHARED_REPAIRS, FieldResult, Option, OptionsMap, invalid, map_values
 from ._tables import load_json, lookup_key
 
 NAME = "state"
 COMPONENTS = ("name",)
 REASONS = {"state_unknown": "Not a US state, territory or USPS state code."}
+REPAIRS = {
+    "abbreviated": "A state name written as its USPS code.",
+    "reformatted": SHARED_REPAIRS["reformatted"],
+}
 OPTIONS: dict[str, Option] = {}
 
 _NAMES: dict[str, str] = {}  # code -> official name
@@ -32,7 +36,10 @@ def normalize_value(value: str, options: OptionsMap) -> FieldResult:
     code = state_code(value)
     if code is None:
         return invalid(COMPONENTS, "state_unknown")
-    return FieldResult(code, (_NAMES[code],), None)
+    notes: tuple[str, ...] = ()
+    if value != code:
+        notes = ("reformatted",) if lookup_key(value) == lookup_key(code) else ("abbreviated",)
+    return FieldResult(code, (_NAMES[code],), None, notes)
 
 
 normalize_values = map_values(normalize_value)

@@ -11,11 +11,19 @@ from . import FieldResult, Option, OptionsMap, map_values
 NAME = "text"
 COMPONENTS: tuple[str, ...] = ()
 REASONS: dict[str, str] = {}
+REPAIRS = {
+    "whitespace_collapsed": "Runs of whitespace collapsed to one space.",
+    "unicode_normalized": "Unicode normalized to NFC (composed accents).",
+}
 OPTIONS: dict[str, Option] = {}
 
 
 def normalize_value(value: str, options: OptionsMap) -> FieldResult:
-    return FieldResult(" ".join(unicodedata.normalize("NFC", value).split()), (), None)
+    composed = unicodedata.normalize("NFC", value)
+    collapsed = " ".join(composed.split())
+    notes = ("unicode_normalized",) * (composed != value)
+    notes += ("whitespace_collapsed",) * (collapsed != composed)
+    return FieldResult(collapsed, (), None, notes)
 
 
 normalize_values = map_values(normalize_value)

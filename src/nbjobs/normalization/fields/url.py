@@ -20,13 +20,19 @@ from urllib.parse import urlsplit
 
 import tldextract
 
-from . import FieldResult, Option, OptionsMap, invalid, map_values
+from . import SHARED_REPAIRS, FieldResult, Option, OptionsMap, invalid, map_values
 
 NAME = "url"
 COMPONENTS = ("subdomain", "suffix")
 REASONS = {
     "url_invalid": "Not a web address (bad characters, an email address or a non-web scheme).",
     "url_no_domain": "No registrable domain (an IP address, or no known public suffix).",
+}
+REPAIRS = {
+    "reduced_to_domain": "Scheme, subdomain, port or path dropped: the registrable domain kept.",
+    "lowercased": "Domain lowercased.",
+    "idna_decoded": SHARED_REPAIRS["idna_decoded"],
+    "reformatted": SHARED_REPAIRS["reformatted"],
 }
 OPTIONS: dict[str, Option] = {}
 
@@ -50,6 +56,7 @@ def _unicode_label(label: str) -> str:
 
 
 def normalize_value(value: str, options: OptionsMap) -> FieldResult:
+    typed = value
     if value.startswith("//"):  # protocol-relative, as in HTML: "//cdn.example.com/x.js"
         value = "http:" + value
     scheme = _SCHEME.match(value)
@@ -73,7 +80,20 @@ def normalize_value(value: str, options: OptionsMap) -> FieldResult:
     parts = _EXTRACT(host)
     if not parts.domain or not parts.suffix:
         return invalid(COMPONENTS, "url_no_domain")
-    return FieldResult(f"{parts.domain}.{parts.suffix}", (parts.subdomain, parts.suffix), None)
+    root = f"{parts.domain}.{parts.suffix}"
+    return FieldResult(
+        root, (parts.subdomain, parts.suffix), None, _notes(typed, root, parts.subdomain)
+    )
+
+
+def _notes(typed: str, root: str, subdomain: str) -> tuple[str, ...]:
+    if root == typed:
+        return ()
+    if subdomain or any(char in typed for char in "/:?#@"):
+        return ("reduced_to_domain",)
+    if root == typed.lower():
+        return ("lowercased",)
+    return ("idna_decoded",) if "xn--" in typed.lower() else ("reformatted",)
 
 
 normalize_values = map_values(normalize_value)

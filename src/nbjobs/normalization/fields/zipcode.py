@@ -16,11 +16,15 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from . import FieldResult, Option, OptionsMap, invalid, map_values
+from . import SHARED_REPAIRS, FieldResult, Option, OptionsMap, invalid, map_values
 
 NAME = "zip"
 COMPONENTS = ("zip5", "plus4")
 REASONS = {"zip_invalid": "Not a US ZIP code (5 digits, or ZIP+4 as 12345-6789)."}
+REPAIRS = {
+    "zero_padded": "Leading zeros restored (a ZIP code stored as a number lost them).",
+    "reformatted": SHARED_REPAIRS["reformatted"],
+}
 OPTIONS: dict[str, Option] = {}
 
 # ASCII digits only: the value is NFKC-normalized first, so full-width digits become ASCII.
@@ -46,7 +50,13 @@ def normalize_value(value: str, options: OptionsMap) -> FieldResult:
     if parts is None:
         return invalid(COMPONENTS, "zip_invalid")
     zip5, plus4 = parts
-    return FieldResult(f"{zip5}-{plus4}" if plus4 else zip5, parts, None)
+    normalized = f"{zip5}-{plus4}" if plus4 else zip5
+    notes: tuple[str, ...] = ()
+    if normalized != value:
+        digits = "".join(c for c in unicodedata.normalize("NFKC", value) if c.isdigit())
+        padded = len(digits) < len(zip5 + plus4)
+        notes = ("zero_padded",) if padded else ("reformatted",)
+    return FieldResult(normalized, parts, None, notes)
 
 
 normalize_values = map_values(normalize_value)

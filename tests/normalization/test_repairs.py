@@ -1,0 +1,109 @@
+"""Repair notes: each field type says what it fixed, only when it did, with declared codes."""
+
+from __future__ import annotations
+
+import pytest
+
+from nbjobs.normalization import REPAIRS
+from nbjobs.normalization.fields import (
+    address,
+    city,
+    company,
+    country,
+    date,
+    email,
+    name,
+    phone,
+    state,
+    text,
+    url,
+    zipcode,
+)
+from nbjobs.normalization.registry import REGISTRY
+
+from ._field_helpers import notes_of
+
+NOTES = [
+    # (module, raw, options, expected notes in order)
+    (name, "Dr. Jane Roe, MD", {}, ("credential_removed", "title_removed")),
+    (name, "Jane Roe MSc CSC ABS", {}, ("credential_removed",)),
+    (name, "Mary (PhD) Jones", {}, ("credential_removed",)),
+    (name, "Jane Roe, CEO", {}, ("job_title_removed",)),
+    (name, "Alex Kim (they/them)", {}, ("pronoun_removed",)),
+    (name, 'Robert "Bob" Smith', {}, ("nickname_extracted",)),
+    (name, "Smith, John", {}, ("reordered_family_first",)),
+    (name, "jOHN o'brien", {}, ("recased",)),
+    (name, "JosÃ© GarcÃ\xada", {}, ("mojibake_repaired",)),
+    (name, "José Núñez", {"ascii_names": True}, ("ascii_folded",)),
+    (name, "Wang Xiaoming", {"east_asian_order": True}, ("reordered_family_first",)),
+    (name, "José “Pepe” Núñez", {}, ("nickname_extracted",)),  # curly quotes: no mojibake
+    (name, "Jane Roe", {}, ()),
+    (name, "John Smith Jr.", {}, ()),
+    (phone, "4l5 555 2671", {}, ("letter_typo_repaired",)),
+    (phone, "415 555 2671 ext. 12", {}, ("extension_kept",)),
+    (phone, "+1 415 555 2671", {}, ()),
+    (email, "John@Example.COM", {}, ("domain_lowercased",)),
+    (email, "a@bücher.de", {}, ("idna_encoded",)),
+    (email, "a@xn--bcher-kva.de", {}, ("idna_decoded",)),
+    (email, "John.Doe+news@gmail.com", {"gmail_canonical": True}, ("gmail_canonicalized",)),
+    (email, "johndoe@gmail.com", {"gmail_canonical": True}, ()),
+    (email, "John@example.com", {}, ()),
+    (address, "123 north main street apt 4b, springfield il 62704", {}, ("usps_abbreviated",)),
+    (address, "Attn John Smith 12 Main St, Boston MA 02134", {}, ("extra_parts_dropped",)),
+    (address, "12 Main St", {}, ()),
+    (city, "FT. WORTH", {}, ("recased", "abbreviation_expanded")),
+    (city, "Austin, TX", {}, ("state_split_off",)),
+    (city, "Boston", {}, ()),
+    (company, "ACME HOLDINGS, L.L.C.", {}, ("recased", "legal_form_standardized")),
+    (company, "eBay Inc.", {}, ()),
+    (country, "UK", {}, ("alias_resolved",)),
+    (country, "Germany", {}, ("converted_to_code",)),
+    (country, "DE", {}, ()),
+    (state, "California", {}, ("abbreviated",)),
+    (state, "c.a.", {}, ("reformatted",)),
+    (state, "CA", {}, ()),
+    (zipcode, "2134", {}, ("zero_padded",)),
+    (zipcode, "12345 6789", {}, ("reformatted",)),
+    (zipcode, "02134", {}, ()),
+    (date, "03/05/2024", {}, ("reformatted",)),
+    (date, "2024-03-05", {}, ()),
+    (url, "https://www.shop.example.co.uk/a?b=1", {}, ("reduced_to_domain",)),
+    (url, "Example.com", {}, ("lowercased",)),
+    (url, "xn--bcher-kva.de", {}, ("idna_decoded",)),
+    (url, "example.com.", {}, ("reformatted",)),  # the root DNS dot
+    (url, "example.com", {}, ()),
+    (text, "a \t b", {}, ("whitespace_collapsed",)),
+    (text, "e\u0301", {}, ("unicode_normalized",)),
+    (text, "ok", {}, ()),
+]
+
+
+@pytest.mark.parametrize(("module", "raw", "options", "expected"), NOTES)
+def test_notes(module, raw, options, expected):
+    assert notes_of(module, raw, **options) == expected
+
+
+@pytest.mark.parametrize(
+    ("module", "raw"), [(phone, "12"), (email, "broken@"), (name, "John & Jane Smith")]
+)
+def test_invalid_values_have_no_notes(module, raw):
+    assert notes_of(module, raw) == ()
+
+
+def test_every_type_declares_its_repairs_with_a_message():
+    for field in REGISTRY.values():
+        assert all(code and message for code, message in field.repairs.items()), field.name
+    for module in (name, phone, email, address, city, company, country, state, zipcode, url):
+        assert module.REPAIRS, module.NAME
+
+
+def test_a_code_shared_by_types_means_the_same_everywhere():
+    for field in REGISTRY.values():
+        for code, message in field.repairs.items():
+            assert REPAIRS[code] == message, (field.name, code)
+
+
+def test_each_declared_code_is_covered_by_a_vector():
+    covered = {(module.NAME, code) for module, _, _, notes in NOTES for code in notes}
+    declared = {(field.name, code) for field in REGISTRY.values() for code in field.repairs}
+    assert declared == covered

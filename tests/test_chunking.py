@@ -1,0 +1,275 @@
+"""A job's outputs do not depend on how it is cut: any chunk size, any number of processes.
+
+Runs ``nbjobs.worker.process`` on real CSV files (the chunk pool's processes are real too), and
+kills a real worker that runs a pool to check that it leaves no process behind.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import os
+import signal
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from nbjobs.chunk_pool import _csv
+from nbjobs.worker import WorkerJob, process, remove_stale_temp_files
+
+from .test_worker import listing, receive, start
+
+COLUMNS = {"Name": "name", "Phone": "phone", "Email": "email", "Born": "date", "Land": "country"}
+
+# Messy values, valid and not, so chunks differ in what their caches hold and what they reject.
+NAMES = [
+    "Dr. Jane  O'BRIEN, MD",
+    "SMITH, JOHN",
+    'Bob "Bobby" Lee',
+    "JosÃ© Núñez",
+    "John & Jane",
+    "",
+]
+PHONES = ["(415) 555-2671", "+44 20 7946 0958", "415-555-O1O1 x12", "12", "n/a", ""]
+EMAILS = ["Jane.Doe@Example.COM", " a@b ", "x@@y.com", "bob@bücher.de", ""]
+DATES = ["2024-03-05", "3/5/24", "5 March 2024", "March 2024", "5pm", ""]
+COUNTRIES = ["UK", "Deutschland", "usa", "Atlantis", ""]
+
+cell = st.one_of(st.text(max_size=12), st.sampled_from(NAMES + PHONES + EMAILS))
+row = st.tuples(
+    st.sampled_from(NAMES) | cell,
+    st.sampled_from(PHONES) | cell,
+    st.sampled_from(EMAILS),
+    st.sampled_from(DATES),
+    st.sampled_from(COUNTRIES),
+)
+
+
+def write_csv(path: Path, rows: list[tuple[str, ...]]) -> None:
+    buffer = io.StringIO()
+    # QUOTE_ALL: a lone "\r" in a value must be quoted too, which QUOTE_MINIMAL does not do.
+    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    writer.writerow(COLUMNS)
+    writer.writerows(rows)
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+
+
+def run_job(directory: Path, chunk_size: int, processes: int) -> tuple[list[Any], dict[str, Any]]:
+    job = WorkerJob(
+        job_id=1,
+        input_path=str(directory / "input.csv"),
+        input_format="csv",
+        columns=dict(COLUMNS),
+        options={},
+        chunk_size=chunk_size,
+        output_dir=str(directory / f"out-{chunk_size}-{processes}"),
+        processes=processes,
+        pool_min_rows=0,
+    )
+    messages: list[tuple[str, dict[str, Any]]] = []
+    process(job, lambda kind, data: messages.append((kind, data)), lambda: False)
+    kind, done = messages[-1]
+    assert kind == "completed", messages[-1]
+    outputs = {
+        "csv": Path(done["outputPath"]).read_bytes(),
+        "invalid": Path(done["invalidPath"]).read_bytes(),
+        "parquet": pq.read_table(done["parquetPath"]),
+    }
+    return messages, outputs
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.lists(row, min_size=1, max_size=40),
+    chunk_size=st.integers(min_value=1, max_value=15),
+    processes=st.integers(min_value=1, max_value=3),
+)
+def test_outputs_are_the_same_for_any_chunk_size_and_processes(rows, chunk_size, processes):
+    with tempfile.TemporaryDirectory() as name:
+        directory = Path(name)
+        write_csv(directory / "input.csv", rows)
+        whole_messages, whole = run_job(directory, chunk_size=len(rows), processes=1)
+        messages, outputs = run_job(directory, chunk_size=chunk_size, processes=processes)
+
+    assert outputs["csv"] == whole["csv"]
+    assert outputs["invalid"] == whole["invalid"]
+    assert outputs["parquet"].equals(whole["parquet"])
+    assert outputs["csv"].count(b"\n") >= len(rows) + 1  # header and every row are there
+
+    def counts(data: dict[str, Any]) -> tuple[int, int, int]:
+        return data["processedRows"], data["validRows"], data["invalidRows"]
+
+    assert counts(messages[-1][1]) == counts(whole_messages[-1][1])
+    assert messages[-1][1].get("summary") == whole_messages[-1][1].get("summary")
+    progress = [data["processedRows"] for kind, data in messages if kind == "progress"]
+    expected = [
+        min(end, len(rows)) for end in range(chunk_size, len(rows) + chunk_size, chunk_size)
+    ]
+    assert progress == expected
+
+
+def children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def descendants(pid: int) -> set[int]:
+    """Every living process under ``pid`` (its pool's forkserver and pool processes)."""
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        try:
+            tasks = os.listdir(f"/proc/{parent}/task")
+        except FileNotFoundError:
+            continue
+        for task in tasks:
+            try:
+                children = Path(f"/proc/{parent}/task/{task}/children").read_text().split()
+            except FileNotFoundError:
+                continue
+            for child in map(int, children):
+                if child not in found:
+                    found.add(child)
+                    todo.append(child)
+    return found
+
+
+def alive(pids: set[int]) -> set[int]:
+    living = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            continue
+        if state != "Z":
+            living.add(pid)
+    return living
+
+
+def wait_gone(pids: set[int], timeout: float = 15) -> set[int]:
+    deadline = time.monotonic() + timeout
+    while alive(pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return alive(pids)
+
+
+def pool_job(tmp_path: Path, job_id: int) -> WorkerJob:
+    rows = [
+        (NAMES[i % 6], PHONES[i % 6], EMAILS[i % 5], DATES[i % 6], COUNTRIES[i % 5])
+        for i in range(60)
+    ]
+    write_csv(tmp_path / "input.csv", rows)
+    return WorkerJob(
+        job_id=job_id,
+        input_path=str(tmp_path / "input.csv"),
+        input_format="csv",
+        columns=dict(COLUMNS),
+        options={},
+        chunk_size=10,
+        output_dir=str(tmp_path / "outputs"),
+        chunk_delay=30,
+        processes=2,
+        pool_min_rows=0,
+    )
+
+
+def test_killed_worker_leaves_no_pool_process(tmp_path):
+    job = pool_job(tmp_path, job_id=21)
+    worker, reader, _ = start(job)
+    assert receive(reader)[0] == "started"
+    assert receive(reader)[0] == "progress"  # the pool is running
+    pool = descendants(worker.pid)
+    assert len(pool) >= 2  # two pool processes (and the forkserver that started them)
+
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.join(10)
+    assert wait_gone(pool) == set()  # they saw their pipe close and exited
+    assert remove_stale_temp_files(job.output_dir) == 3
+    assert listing(job.output_dir) == []
+
+
+def test_sigterm_stops_the_pool_and_removes_the_temps(tmp_path):
+    job = pool_job(tmp_path, job_id=22)
+    worker, reader, _ = start(job)
+    assert receive(reader)[0] == "started"
+    assert receive(reader)[0] == "progress"
+    pool = descendants(worker.pid)
+    assert len(pool) >= 2
+
+    worker.terminate()  # what the runner does at server shutdown
+    worker.join(10)
+    assert worker.exitcode == 128 + signal.SIGTERM
+    assert wait_gone(pool) == set()
+    assert listing(job.output_dir) == []
+
+
+def test_a_small_job_runs_without_a_pool(tmp_path):
+    job = dataclasses.replace(pool_job(tmp_path, job_id=24), pool_min_rows=60)
+    worker, reader, cancel_event = start(job)
+    assert receive(reader)[0] == "started"
+    assert receive(reader)[0] == "progress"
+    assert descendants(worker.pid) == set()
+    cancel_event.set()
+    assert receive(reader)[0] == "cancelled"
+    worker.join(10)
+
+
+def test_a_killed_pool_process_fails_the_job_cleanly(tmp_path):
+    job = dataclasses.replace(pool_job(tmp_path, job_id=23), chunk_delay=0.5)
+    worker, reader, _ = start(job)
+    assert receive(reader)[0] == "started"
+    assert receive(reader)[0] == "progress"
+    pool_forkserver = set(children(worker.pid))
+    pool = descendants(worker.pid) - pool_forkserver
+    assert len(pool) == 2
+    os.kill(min(pool), signal.SIGKILL)
+
+    while (message := receive(reader))[0] == "progress":
+        pass
+    kind, data = message
+    assert kind == "failed"
+    assert data["errorMessage"].startswith(
+        "Internal error while normalizing (RuntimeError: a normalization process stopped "
+        "unexpectedly (exit code -9))"
+    )
+    worker.join(10)
+    assert worker.exitcode == 0
+    assert wait_gone(pool | pool_forkserver) == set()
+    assert listing(job.output_dir) == []
+
+
+# -- the option ------------------------------------------------------------------------------
+
+
+@pytest.mark.nbjobs_config(processes_per_job=3)
+def test_processes_per_job_reaches_the_runner(jp_serverapp):
+    assert jp_serverapp.web_app.settings["nbjobs"].runner.processes_per_job == 3
+
+
+def test_processes_per_job_defaults_to_the_usable_cpus(jp_serverapp):
+    runner = jp_serverapp.web_app.settings["nbjobs"].runner
+    assert runner.processes_per_job == len(os.sched_getaffinity(0))
+
+
+# -- rendering -------------------------------------------------------------------------------
+
+
+def test_csv_rendering_is_pandas_to_csv_byte_for_byte():
+    text = pd.Series(['a,"b"\nc', "", "x\ry", " lead ", '"', "naïve"], dtype="str")
+    frames = [
+        pd.DataFrame({"t": text, "ok": [True, False] * 3, "t2": text[::-1].to_numpy()}),
+        # Through pandas' own path: numbers, missing values, duplicate names.
+        pd.DataFrame({"n": [1.5, np.nan, 3, 4, 5, 6], "t": text}),
+        pd.DataFrame([["a", None], ["b", "c"]], columns=["x", "x"], dtype="str"),
+    ]
+    for frame in frames:
+        assert _csv(frame) == frame.to_csv(header=False, index=False, lineterminator="\n").encode()

@@ -185,6 +185,34 @@ def test_quoted_newlines_are_counted_as_one_row(write):
     assert chunk["address"].tolist() == ["1 Main St\nApt 2\r\nSpringfield", "x"]
 
 
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        # European spreadsheets save "CSV" with semicolons (commas are decimal marks there).
+        (b"Nom;Prix;Ville\nAnn;1,50;Lyon\n", {"Nom": ["Ann"], "Prix": ["1,50"], "Ville": ["Lyon"]}),
+        (b"a\tb\n1\t2,3\n", {"a": ["1"], "b": ["2,3"]}),
+        (b"a|b\n1|2\n", {"a": ["1"], "b": ["2"]}),
+        # A comma in the header wins; semicolons in values or quoted names change nothing.
+        (b'"x;y",b\n1;2,3\n', {"x;y": ["1;2"], "b": ["3"]}),
+        (b"note\nsee; below\n", {"note": ["see; below"]}),
+        (b"\xef\xbb\xbfa;b\n1;2\n", {"a": ["1"], "b": ["2"]}),
+    ],
+)
+def test_the_delimiter_is_read_off_the_header(write, data, expected):
+    path = write(data)
+    (chunk,) = iter_chunks(path, "csv", 10)
+    assert chunk.to_dict("list") == expected
+    assert inspect_input(path, "csv").columns == list(expected)
+    assert count_rows(path, "csv") == 1
+
+
+def test_malformed_semicolon_rows_are_named(write):
+    path = write(b"a;b;c\n1;2;3\n4;5\n")
+    assert (
+        every_reader(path) == ["Malformed CSV at row 2 (line 3): expected 3 fields, found 2."] * 3
+    )
+
+
 def test_utf8_bom_is_not_part_of_the_first_name(write):
     info = inspect_input(write(b"\xef\xbb\xbfName,Phone\nAnn,1\n"), "csv")
     assert info == InputInfo(columns=["Name", "Phone"], total_rows=None)

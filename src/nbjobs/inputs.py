@@ -2,7 +2,9 @@
 
 Memory follows the chunk size, never the file size: CSV is parsed by pyarrow's streaming
 reader one block at a time, Arrow IPC is memory-mapped and Parquet is read batch by batch.
-Every CSV column is read as text: "00501" stays "00501", a missing field is "".
+Every CSV column is read as text: "00501" stays "00501", a missing field is "". The delimiter
+is read off the header line: a comma, or else ";", tab or "|" (European spreadsheets save
+"CSV" with semicolons).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ CSV_BLOCK_SIZE = 16 << 20
 
 _EXTENSIONS = {
     ".csv": "csv",
+    ".tsv": "csv",
     ".arrow": "arrow",
     ".arrows": "arrow",
     ".feather": "arrow",
@@ -50,7 +53,7 @@ _MEDIA_TYPES = {
     "application/vnd.apache.parquet": "parquet",
     "application/x-parquet": "parquet",
 }
-ACCEPTED = "CSV (.csv), Arrow IPC (.arrow, .feather) or Parquet (.parquet)"
+ACCEPTED = "CSV (.csv, .tsv), Arrow IPC (.arrow, .feather) or Parquet (.parquet)"
 
 # Columns pandas adds for an unnamed index; they are not data the user asked to normalize.
 _PANDAS_INDEX = re.compile(r"__index_level_\d+__")
@@ -238,13 +241,14 @@ class _CsvStream:
     :class:`_Throttle`. Opening it reads the first block and checks the header."""
 
     def __init__(self, path: str, *, only_column: str | None = None) -> None:
+        delimiter = sniff_delimiter(path)
         self._source = _Throttle(path)
         try:
             self._reader = pa_csv.open_csv(
                 self._source,
                 read_options=pa_csv.ReadOptions(block_size=CSV_BLOCK_SIZE),
                 # newlines_in_values: a quoted field may span lines (addresses, notes).
-                parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+                parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
                 convert_options=pa_csv.ConvertOptions(
                     default_column_type=pa.string(),
                     strings_can_be_null=False,
@@ -397,6 +401,28 @@ def _too_large(line: int | None) -> str:
     )
 
 
+_DELIMITERS = ",;\t|"
+
+
+def sniff_delimiter(path: str) -> str:
+    """The header line's delimiter: "," if it has one outside quotes, else the most frequent
+    of ";", tab and "|", else "," (a one-column file). The header decides because data rows
+    hold free text; a header with no comma but semicolons is a semicolon file."""
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as file:
+        line = file.readline(1 << 16)
+    counts = dict.fromkeys(_DELIMITERS, 0)
+    quoted = False
+    for char in line:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in counts:
+            counts[char] += 1
+    if counts[","]:
+        return ","
+    best = max(_DELIMITERS[1:], key=counts.__getitem__)
+    return best if counts[best] else ","
+
+
 def _find_malformed_row(path: str) -> str | None:
     """The first row pyarrow would reject, with its row and line numbers.
 
@@ -415,7 +441,7 @@ def _find_malformed_row(path: str) -> str | None:
                     raise _RowTooLarge
                 yield line
 
-        reader = csv.reader(lines())
+        reader = csv.reader(lines(), delimiter=sniff_delimiter(path))
         saved_limit = csv.field_size_limit(limit)
         line_end = 0  # the last line of the previous record
         try:

@@ -37,6 +37,8 @@ INVALID = [
     "1234a",
     "\u0661\u0662\u0663\u0664\u0665",  # Arabic-Indic digits are not a US ZIP code
     "12345-6789-0000",
+    "555-0199",  # local phone numbers: zeros are restored on bare numbers only
+    "555 2671",
 ]
 
 

@@ -7,7 +7,8 @@ Accepts "12345 6789", "12345-6789" and full-width digits. Spreadsheets store ZIP
 numbers and drop their leading zeros, so a bare number gets them back: 3 to 5 digits are a ZIP
 ("2134" -> "02134", "501" -> "00501"), 7 to 9 digits a ZIP+4 ("21341234" -> "02134-1234"); the
 lowest ZIP code, 00501, has two leading zeros, so no shorter number is a ZIP. "00000" is not
-one either.
+one either. With a separator, the first part needs 4 or 5 digits ("2134-1234" -> "02134-1234"):
+"555-0199" is a local phone number.
 Components: ``zip5`` and ``plus4`` ("" when absent).
 """
 
@@ -28,7 +29,11 @@ REPAIRS = {
 OPTIONS: dict[str, Option] = {}
 
 # ASCII digits only: the value is NFKC-normalized first, so full-width digits become ASCII.
-_ZIP = re.compile(r"(?P<zip5>[0-9]{3,5})(?:(?:\s*-\s*|\s+)(?P<plus4>[0-9]{4}))?", re.ASCII)
+# With a "+4", at most one lost zero (New England's 0xxxx written from a number, "2134-1234"):
+# "555-0199" or "555 2671" is a local phone number, not a ZIP.
+_ZIP = re.compile(
+    r"(?P<zip5>[0-9]{3,5})|(?P<zip5_sep>[0-9]{4,5})(?:\s*-\s*|\s+)(?P<plus4>[0-9]{4})", re.ASCII
+)
 _ZIP9 = re.compile(r"[0-9]{7,9}", re.ASCII)
 
 
@@ -39,7 +44,7 @@ def split_zip(text: str) -> tuple[str, str] | None:
         zip9 = text.zfill(9)
         zip5, plus4 = zip9[:5], zip9[5:]
     elif match := _ZIP.fullmatch(text):
-        zip5, plus4 = match["zip5"].zfill(5), match["plus4"] or ""
+        zip5, plus4 = (match["zip5"] or match["zip5_sep"]).zfill(5), match["plus4"] or ""
     else:
         return None
     return None if zip5 == "00000" else (zip5, plus4)

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -263,13 +265,72 @@ def test_processes_per_job_defaults_to_the_usable_cpus(jp_serverapp):
 # -- rendering -------------------------------------------------------------------------------
 
 
-def test_csv_rendering_is_pandas_to_csv_byte_for_byte():
+def render(frame: pd.DataFrame) -> bytes:
+    """A batch's CSV rows as ``prepare`` renders them, after the header a job writes."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    return frame.iloc[:0].to_csv(index=False, lineterminator="\n").encode() + _csv(frame, table)
+
+
+def test_csv_rendering_quotes_every_text_value():
+    frame = pd.DataFrame(
+        {
+            "t": pd.Series(['a,"b"\nc', "", "x\ry", " naïve "], dtype="str"),
+            "ok": [True, False, True, False],
+            "n": [1, -2, 3, 40],
+            "gap": pd.Series(["x", None, "", None], dtype="str"),
+        }
+    )
+    rows = [
+        '"a,""b""\nc","True",1,"x"\n',  # every text quoted, even "x"; booleans as pandas writes
+        '"","False",-2,\n',  # "" is empty text, nothing a missing value
+        '"x\ry","True",3,""\n',  # a lone "\r" quoted too (the csv module leaves it bare)
+        '" naïve ","False",40,\n',
+    ]
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    assert _csv(frame, table) == "".join(rows).encode()
+
+
+# Any text a UTF-8 file can hold (no lone surrogates).
+text_values = st.lists(
+    st.text(st.characters(exclude_categories=["Cs"])),
+    min_size=1,
+    max_size=20,
+)
+
+
+@settings(max_examples=50, deadline=None)
+@given(left=text_values, flags=st.lists(st.booleans(), min_size=1, max_size=20))
+def test_csv_rendering_reads_back_as_the_same_values(left, flags):
+    rows = min(len(left), len(flags))
+    frame = pd.DataFrame(
+        {
+            "t": pd.Series(left[:rows], dtype="str"),
+            "ok": flags[:rows],
+            "n": range(rows),
+            "t2": pd.Series(left[:rows][::-1], dtype="str"),
+        }
+    )
+    data = render(frame)
+
+    by_pandas = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
+    assert by_pandas.to_dict("list") == frame.astype(str).to_dict("list")
+    assert pd.read_csv(io.BytesIO(data))["ok"].tolist() == frame["ok"].tolist()  # still booleans
+
+    by_arrow = pa_csv.read_csv(
+        io.BytesIO(data),
+        parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+        convert_options=pa_csv.ConvertOptions(column_types={"t": pa.string(), "t2": pa.string()}),
+    )
+    assert by_arrow.to_pydict() == frame.to_dict("list")  # types inferred: bool, int64
+
+
+def test_csv_rendering_of_other_types_is_pandas_to_csv_byte_for_byte():
     text = pd.Series(['a,"b"\nc', "", "x\ry", " lead ", '"', "naïve"], dtype="str")
     frames = [
-        pd.DataFrame({"t": text, "ok": [True, False] * 3, "t2": text[::-1].to_numpy()}),
-        # Through pandas' own path: numbers, missing values, duplicate names.
-        pd.DataFrame({"n": [1.5, np.nan, 3, 4, 5, 6], "t": text}),
-        pd.DataFrame([["a", None], ["b", "c"]], columns=["x", "x"], dtype="str"),
+        pd.DataFrame({"n": [1.5, np.nan, 3, 4, 5, 6], "t": text, "ok": [True, False] * 3}),
+        pd.DataFrame({"day": pd.to_datetime(["2024-03-05"] * 6), "t": text}),
     ]
     for frame in frames:
-        assert _csv(frame) == frame.to_csv(header=False, index=False, lineterminator="\n").encode()
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        expected = frame.to_csv(header=False, index=False, lineterminator="\n").encode()
+        assert _csv(frame, table) == expected

@@ -47,7 +47,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const selectedCsv = (): string | null => {
       const item = fileBrowser.selectedItems().next();
       const model = item.done ? null : item.value;
-      return model && model.type !== 'directory' && /\.csv$/i.test(model.name) ? model.path : null;
+      return model && model.type !== 'directory' && /\.(csv|tsv)$/i.test(model.name)
+        ? model.path
+        : null;
     };
     app.commands.addCommand(COMMANDS.normalizeFile, {
       label: 'Normalize with nbjobs…',

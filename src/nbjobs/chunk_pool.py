@@ -24,9 +24,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import csv
 import dataclasses
-import io
 import multiprocessing
 import pickle
 import signal
@@ -34,8 +32,11 @@ import traceback
 from collections.abc import Iterator, Mapping
 from typing import Any, NoReturn
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 from .exceptions import BadRequest
 from .normalization import ChunkResult, Normalizer
@@ -77,13 +78,14 @@ def prepare(normalizer: Normalizer, chunks: list[pd.DataFrame], valid_column: st
     for chunk in chunks:
         sizes.append((len(chunk), int(valid[start : start + len(chunk)].sum())))
         start += len(chunk)
-    invalid = frame[~valid]
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    invalid = ~valid
     return PreparedBatch(
         result=dataclasses.replace(result, frame=frame.iloc[:0]),
         chunks=sizes,
-        csv=_csv(frame),
-        invalid_csv=_csv(invalid) if len(invalid) else b"",
-        table=pa.Table.from_pandas(frame, preserve_index=False),
+        csv=_csv(frame, table),
+        invalid_csv=_csv(frame, table, invalid) if invalid.any() else b"",
+        table=table,
     )
 
 
@@ -105,26 +107,40 @@ def batches(chunks: Iterator[pd.DataFrame], most: int) -> Iterator[list[pd.DataF
         yield batch
 
 
-def _csv(frame: pd.DataFrame) -> bytes:
-    """``frame.to_csv(header=False, index=False, lineterminator="\\n")``, byte for byte.
+def _csv(frame: pd.DataFrame, table: pa.Table, rows: np.ndarray | None = None) -> bytes:
+    """``frame`` (``table`` is the same in Arrow), or its ``rows`` (a mask), as CSV without a
+    header.
 
-    pandas writes with the csv module too, after converting every cell to a Python object
-    through its general formatting path; for columns of text and booleans (the engine's
-    output, and every CSV input) handing the columns to the csv module directly takes about a
-    third less time. Other columns (numbers, dates, missing values) go through pandas.
+    Tables of text, booleans and integers (the engine's output, and every CSV input) are
+    written by Arrow's CSV writer (C++, a tenth of the csv module's time): booleans as
+    ``True``/``False`` and integers as pandas writes them, but every text value in quotes
+    (``"Ann"``, ``""``; a missing value stays empty). Other tables (floats, dates, ...) are
+    ``frame.to_csv(header=False, index=False, lineterminator="\\n")``, pandas' formatting.
     """
-    columns: list[list[str]] = []
-    for index in range(frame.shape[1]):
-        series = frame.iloc[:, index]
-        if series.dtype == bool:
-            columns.append(["True" if flag else "False" for flag in series.tolist()])
-        elif isinstance(series.dtype, pd.StringDtype) and not series.hasnans:
-            columns.append(series.tolist())
-        else:
+    if rows is not None:
+        table = table.filter(rows)
+    columns = []
+    for column in table.columns:
+        kind = column.type
+        if pa.types.is_boolean(kind):
+            column = pc.if_else(column, "True", "False")
+        elif not (
+            pa.types.is_string(kind)
+            or pa.types.is_large_string(kind)
+            or pa.types.is_integer(kind)
+            or pa.types.is_null(kind)
+        ):
+            frame = frame if rows is None else frame[rows]
             return frame.to_csv(header=False, index=False, lineterminator="\n").encode()
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(zip(*columns, strict=True))
-    return buffer.getvalue().encode()
+        columns.append(column)
+    sink = pa.BufferOutputStream()
+    pa_csv.write_csv(pa.table(columns, names=table.column_names), sink, _CSV_OPTIONS)
+    return sink.getvalue().to_pybytes()
+
+
+# "needed" quotes every text value (and only those), so no value, not even a lone "\r", can
+# break a row; Arrow writes "\n" between rows.
+_CSV_OPTIONS = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
 
 
 class InProcess:

@@ -19,6 +19,11 @@ Invalid: digits (``name_has_digits``); two people, joined by "&", "+", "/" or "a
 (``name_company``); a job title and nothing else (``name_only_title``); nothing left
 (``name_empty``).
 
+Speed: nameparser is about two thirds of the cost of a name. The cleaned text of most names
+("First M. Last", "Last, First", plain letters, no word nameparser's vocabulary holds) is split
+and cased by ``_parse_simple`` instead, which gives what nameparser gives; anything else goes to
+nameparser. ``_normalize_slow`` sends every value to nameparser; tests hold the two equal.
+
 Options: ``ascii_names`` folds to ASCII ("José" -> "Jose"); ``east_asian_order`` reads
 "Wang Xiaoming" family name first (first "Xiaoming", last "Wang") when the first word is a common
 East Asian surname and the last is not (off by default: it would also turn "Kim Smith" around).
@@ -26,13 +31,15 @@ East Asian surname and the last is not (off by default: it would also turn "Kim 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
+from functools import cache
 from unicodedata import category as _category
 
 import ftfy
 from anyascii import anyascii
-from nameparser import HumanName
+from nameparser import HumanName, Lexicon
 
 from . import SHARED_REPAIRS, FieldResult, OptionsMap, invalid, map_values
 from ._name_words import NameWords, dotless_key, name_words
@@ -86,10 +93,36 @@ _GLUED_INITIALS = re.compile(r"\.(?=\w)")
 _MULTIPLE = re.compile(r"&|\+|/|\band\b", re.IGNORECASE)
 # Quotes, brackets or dashes left at either end of a word (dots only before: "Q." is an initial).
 _STRAY = re.compile(r"^[\"'()\[\]{}<>*_~`.-]+|[\"'()\[\]{}<>*_~`-]+$")
+# The letters of the fast path (_parse_simple): Latin letters with one lowercase and one
+# uppercase form that casefold as they lowercase; not "ß", "ŉ", "İ" or "ǅ", which case oddly.
+_LETTERS = "".join(
+    c
+    for c in map(chr, [*range(0x41, 0x5B), *range(0x61, 0x7B), *range(0xC0, 0x250)])
+    if _category(c) in ("Lu", "Ll")
+    and len(c.lower()) == len(c.upper()) == 1
+    and c.lower() == c.casefold() == c.upper().lower()
+    and c.upper() == c.lower().upper()
+)
+# A word of those letters, its parts joined by hyphens or apostrophes ("Jean-Luc", "O'Brien").
+_SIMPLE_WORD = re.compile(rf"[{_LETTERS}]+(?:[-'][{_LETTERS}]+)*")
+_SIMPLE_INITIAL = re.compile(rf"[{_LETTERS}]\.")
+_LETTER_RUN = re.compile(rf"[{_LETTERS}]+")
+_WORD_PARTS = re.compile(r"[-']")
+# nameparser's Mac/Mc rule ("mcdonald" -> "McDonald").
+_MAC = re.compile(rf"(ma?c)(?=[{_LETTERS}]{{2}})", re.IGNORECASE)
 
 
 def normalize_value(value: str, options: OptionsMap) -> FieldResult:
-    result, unsure = _normalize(value, options)
+    return _normalize_value(value, options, fast=True)
+
+
+def _normalize_slow(value: str, options: OptionsMap) -> FieldResult:
+    """Every value through nameparser: what ``normalize_value`` must equal (tests compare)."""
+    return _normalize_value(value, options, fast=False)
+
+
+def _normalize_value(value: str, options: OptionsMap, *, fast: bool) -> FieldResult:
+    result, unsure = _normalize(value, options, fast=fast)
     for _ in range(_MAX_REPAIR_ROUNDS):
         # Rare outputs would read differently when normalized again: casing can make text that
         # ftfy takes for mojibake ("àª" -> "Àª" -> "˻"), and a word nameparser took for a title
@@ -97,14 +130,14 @@ def normalize_value(value: str, options: OptionsMap) -> FieldResult:
         output = result.value
         if not output or not (unsure or (not output.isascii() and ftfy.fix_text(output) != output)):
             break
-        again, unsure = _normalize(output, options)
+        again, unsure = _normalize(output, options, fast=fast)
         if again.value == output:
             break
         result = again._replace(notes=tuple(dict.fromkeys(result.notes + again.notes)))
     return result
 
 
-def _normalize(value: str, options: OptionsMap) -> tuple[FieldResult, bool]:
+def _normalize(value: str, options: OptionsMap, *, fast: bool) -> tuple[FieldResult, bool]:
     """The result, and whether it may change when normalized again (see normalize_value)."""
     words = name_words()
     notes: list[str] = []  # repair codes, in the order the repairs happen
@@ -149,13 +182,11 @@ def _normalize(value: str, options: OptionsMap) -> tuple[FieldResult, bool]:
     if options.get("east_asian_order"):
         core = _family_first(core, words)
 
-    name = HumanName(core)
-    typed = (name.first, name.middle, name.last)
-    name.capitalize(force=True)
-    first, middle, last = (" ".join(p.split()) for p in (name.first, name.middle, name.last))
+    parsed = (fast and _parse_simple(core)) or _parse(core)
+    typed, (first, middle, last), title, suffix_list, nickname = parsed
     # A title only nameparser knows ("National") may leave a name it reads otherwise alone.
-    generational, unsure = [], bool(name.title)
-    for piece in name.suffix_list:
+    generational, unsure = [], bool(title)
+    for piece in suffix_list:
         key = dotless_key(piece)
         if key in words.generational:
             generational.append(words.generational[key])
@@ -167,9 +198,9 @@ def _normalize(value: str, options: OptionsMap) -> tuple[FieldResult, bool]:
             notes.append("credential_removed")
     if not any(char.isalpha() for char in first + middle + last):
         return invalid(COMPONENTS, "name_empty"), False
-    prefix = " ".join([*prefixes, name.title]).strip()
+    prefix = " ".join([*prefixes, title]).strip()
     suffix = " ".join([*generational, *suffixes])
-    nickname = " ".join([*(_capitalize(n) for n in nicknames), name.nickname]).strip()
+    nickname = " ".join([*(_capitalize(n) for n in nicknames), nickname]).strip()
     if last.rsplit(" ", 1)[-1].islower():
         # A particle ends the name ("A, de" -> last "A de"): nothing follows it to attach to.
         head, _, particle = last.rpartition(" ")
@@ -192,6 +223,85 @@ def _normalize(value: str, options: OptionsMap) -> tuple[FieldResult, bool]:
 
 
 normalize_values = map_values(normalize_value)
+
+# (first, middle, last as typed), (the same recased), title, suffixes, nickname
+_Parsed = tuple[tuple[str, str, str], tuple[str, str, str], str, list[str], str]
+
+
+def _parse(core: str) -> _Parsed:
+    """nameparser's reading of ``core``, recased with ``capitalize(force=True)``."""
+    name = HumanName(core)
+    typed = (name.first, name.middle, name.last)
+    name.capitalize(force=True)
+    first, middle, last = (" ".join(p.split()) for p in (name.first, name.middle, name.last))
+    return typed, (first, middle, last), name.title, name.suffix_list, name.nickname
+
+
+def _parse_simple(core: str) -> _Parsed | None:
+    """What :func:`_parse` gives, without nameparser, for the shapes most names take once
+    cleaned: "First [Middle ...] Last" or "Last, First [Middle ...]", with at most two middle
+    names or initials ("M."), words of plain letters (``_SIMPLE_WORD``), and no word or part of
+    one in nameparser's vocabulary (a title, suffix, particle, conjunction, recorded casing) or
+    spelled with roman numerals only. None for anything else. The vocabulary is nameparser's
+    default, which ``HumanName`` uses unless ``nameparser.config.CONSTANTS`` is changed (nbjobs
+    never changes it). A property test holds this equal to ``_parse``."""
+    head, comma, tail = core.partition(", ")
+    if comma:
+        tokens = tail.split(" ")
+        tokens.append(head)
+    else:
+        tokens = core.split(" ")
+    if not 2 <= len(tokens) <= 4 or "," in tail:
+        return None
+    words, parts = _nameparser_vocabulary()
+    for index, token in enumerate(tokens):
+        if _SIMPLE_WORD.fullmatch(token) and len(token) > 1:
+            lowered = token.lower()
+            if lowered in words or any(
+                part in parts or not part.strip("ivxlcdm")  # "Vi", "XIV": a suffix to it
+                for part in _WORD_PARTS.split(lowered)
+            ):
+                return None
+        elif not (0 < index < len(tokens) - 1 and _SIMPLE_INITIAL.fullmatch(token)):
+            return None  # an initial only between first and last names
+        elif token[0].lower() in words:
+            return None  # "E.", "Y.": conjunctions to nameparser
+    first, *middles, last = tokens
+    middle = " ".join(middles)
+    cased = (
+        _LETTER_RUN.sub(_cap_word, first),
+        _LETTER_RUN.sub(_cap_word, middle),
+        _LETTER_RUN.sub(_cap_word, last),
+    )
+    return (first, middle, last), cased, "", [], ""
+
+
+@cache
+def _nameparser_vocabulary() -> tuple[frozenset[str], frozenset[str]]:
+    """The words of nameparser's default vocabulary, lowercased as it matches them: a word in
+    it may be read as a title, suffix, particle, conjunction or recased its own way. Each entry
+    whole and by word ("lt col": "lt", "col"); then the same with the words also split at
+    hyphens and apostrophes ("d'": "d"), to check the parts of a word ("D'Arcy")."""
+    lexicon = Lexicon.default()
+    entries = [*lexicon.capitalization_exceptions_map]
+    for field in dataclasses.fields(lexicon):
+        value = getattr(lexicon, field.name)
+        if isinstance(value, frozenset):
+            entries.extend(value)
+    lowered = [entry.lower() for entry in entries]
+    words = {*lowered, *(w for e in lowered for w in re.split(r"[\s.]+", e) if w)}
+    parts = {*words, *(p for w in words for p in re.split(r"[-']+", w) if p)}
+    return frozenset(words), frozenset(parts)
+
+
+def _cap_word(match: re.Match[str]) -> str:
+    """nameparser's force-casing of a run of letters outside its vocabulary."""
+    word = match.group()
+    mac = _MAC.match(word)
+    if mac is None:
+        return word.capitalize()
+    cut = mac.end()
+    return word[:cut].capitalize() + word[cut:].capitalize()
 
 
 def _set_aside(

@@ -1,0 +1,122 @@
+"""``name``'s fast path gives what nameparser gives, to the last component and note.
+
+``_parse_simple`` stands in for nameparser on the simple shapes; ``_normalize_slow`` is the
+field with every value through nameparser. Both are compared on name-shaped text (words from
+nameparser's own vocabulary and our lists among them, letters that case oddly, initials,
+hyphens, apostrophes, commas) and on the benchmark's generated contact names.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from nbjobs.normalization.fields import name
+from nbjobs.normalization.fields._name_words import name_words
+
+sys.path.insert(0, str(Path(__file__).parents[2] / "benchmarks"))
+from contacts import messy_full_name
+
+_OPTIONS = [{}, {"ascii_names": True}, {"east_asian_order": True}]
+
+
+def _vocabulary_words() -> list[str]:
+    words, _ = name._nameparser_vocabulary()
+    ours = name_words()
+    listed = [*ours.titles, *ours.generational, *ours.credentials, *ours.legal_forms]
+    return sorted(w for w in {*words, *listed} if w.isalpha() or "-" in w or "'" in w)
+
+
+_PLAIN = st.text("abcdefghijklmnopqrstuvwxyzéüñøłçåó", min_size=2, max_size=8)
+# Letters that case oddly: ß, İ, dotless i, ŉ, long s, ǅ, modifier apostrophe.
+_ODD = st.text("abcdeéüñAÉÜMÇßİ\u0131ŉ\u017fǅ\u02bc", min_size=1, max_size=6)
+_KNOWN = st.sampled_from(_vocabulary_words())
+_NAMEISH = st.sampled_from(
+    ["mac", "mc", "macarthur", "mcdonald", "macy", "o", "d", "jean", "vi", "xiv", "mill"]
+)
+
+
+def _cased(words: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    case = st.sampled_from([str, str.upper, str.capitalize, str.title])
+    return st.tuples(words, case).map(lambda pair: pair[1](pair[0]))
+
+
+def _tokens(words: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """A word, an initial ("Q."), or words joined by hyphens or apostrophes."""
+    cased = _cased(words)
+    joined = st.tuples(st.lists(cased, min_size=2, max_size=3), st.sampled_from(["-", "'"]))
+    initial = cased.map(lambda word: word[:1] + ".")
+    return st.one_of(cased, cased, cased, initial, joined.map(lambda pair: pair[1].join(pair[0])))
+
+
+def _core(tokens: st.SearchStrategy[list[str]]) -> st.SearchStrategy[str]:
+    """As ``_normalize`` hands text to nameparser: words joined by single spaces, at most one
+    ", " after the first word ("Last, First M.")."""
+    return st.tuples(tokens, st.booleans()).map(
+        lambda pair: f"{pair[0][0]}, {' '.join(pair[0][1:])}" if pair[1] else " ".join(pair[0])
+    )
+
+
+# Mostly the shapes the fast path takes (a word, up to two middle words or initials, a word),
+# with now and then a word it must leave to nameparser; then anything name-like.
+_LIKELY_WORD = _cased(st.one_of(*[_PLAIN] * 12, _ODD, _KNOWN, _NAMEISH))
+_LIKELY = st.tuples(
+    _LIKELY_WORD, st.lists(_tokens(st.one_of(*[_PLAIN] * 12, _KNOWN)), max_size=2), _LIKELY_WORD
+).map(lambda parts: [parts[0], *parts[1], parts[2]])
+_ANY = _tokens(st.one_of(_PLAIN, _PLAIN, _ODD, _KNOWN, _NAMEISH))
+_TOKENS = st.lists(_ANY, min_size=1, max_size=5)
+_CORE = st.one_of(_core(_LIKELY), _core(_TOKENS))
+
+
+@settings(max_examples=2000, deadline=None)
+@given(_CORE)
+@example("mary r. king")
+@example("Robert T. Macarthur")
+@example("jean-luc d'arcy")
+@example("ROBINSON, O'NEIL B.")
+@example("müller, zoë ø.")
+@example("ÿæèw vi")
+def test_fast_parse_equals_nameparser(core):
+    fast = name._parse_simple(core)
+    if fast is not None:
+        assert fast == name._parse(core)
+
+
+@pytest.mark.parametrize(
+    "core",
+    ["John Smith", "Smith, John Q.", "jean-luc o'neil", "ANNE B. C. MÜLLER", "mcdonald, ronald"],
+)
+def test_fast_parse_takes_the_common_shapes(core):
+    # Without this, a fast path that never fires would pass the comparisons above.
+    assert name._parse_simple(core) is not None
+
+
+@pytest.mark.parametrize("core", ["Emily King", "Anthony De La Cruz", "Jr Smith", "John"])
+def test_fast_parse_leaves_vocabulary_and_other_shapes_to_nameparser(core):
+    assert name._parse_simple(core) is None
+
+
+_RAW = st.tuples(
+    st.sampled_from(["", "Dr. ", "mr ", "SIR ", "King "]),
+    _TOKENS.map(" ".join),
+    st.sampled_from(["", " Jr.", " III", ", MD", ", Smith", " - CEO", " (Bill)", " (she/her)"]),
+).map("".join)
+
+
+@settings(max_examples=800, deadline=None)
+@given(_RAW, st.sampled_from(_OPTIONS))
+def test_field_equals_the_nameparser_only_path(value, options):
+    assert name.normalize_value(value, options) == name._normalize_slow(value, options)
+
+
+def test_field_equals_the_nameparser_only_path_on_the_benchmark_names():
+    rng = random.Random(7)
+    names = list(dict.fromkeys(messy_full_name(rng) for _ in range(2000)))
+    for options in _OPTIONS:
+        fast = [name.normalize_value(value, options) for value in names]
+        assert fast == [name._normalize_slow(value, options) for value in names]

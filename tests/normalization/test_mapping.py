@@ -46,7 +46,7 @@ def test_name_address_and_phone_parts_are_suggested_in_input_order():
     assert all(0.6 <= s.confidence <= 1 for s in found)
     phone, name, _ = found
     assert [r.combined for r in phone.preview] == [
-        "415555-2671 ext. 12", "212555-7788", "202456-1111",
+        "415 555-2671 ext. 12", "212 555-7788", "202 456-1111",
     ]  # fmt: skip
     assert [r.normalized for r in phone.preview] == ["+14155552671", "+12125557788", "+12024561111"]
     assert name.preview[1].parts == ("Bob", "J", "Smith")

@@ -124,7 +124,7 @@ async def test_job_with_combinations_through_rest(submit, connect_client, server
     frame = pd.read_csv(io.BytesIO(output.body), dtype=str, keep_default_na=False)
     assert list(frame["Name"][:2]) == ["ann lee", "Bob J Smith"]
     assert list(frame["Name_normalized"][:2]) == ["Ann Lee", "Bob J Smith"]
-    assert list(frame["Phone"][:2]) == ["415555-2671 ext. 12", "212555-7788"]
+    assert list(frame["Phone"][:2]) == ["415 555-2671 ext. 12", "212 555-7788"]
     assert list(frame["Phone_normalized"][:2]) == ["+14155552671", "+12125557788"]
     assert list(frame["Phone_extension"][:2]) == ["12", ""]
 

@@ -43,19 +43,24 @@ def combinations(spec: Mapping[str, SpecEntry]) -> dict[str, tuple[str, tuple[st
 def join_parts(kind: str, parts: Sequence[str]) -> str:
     """One value from stripped ``parts``; empty parts are skipped.
 
-    ``phone``: the parts are concatenated (area code + number) until they hold 7 or more digits;
-    the remaining parts are the extension, as ``" ext. <extension>"``. So ``["415", "555 2671",
-    "12"]`` and ``["415 555 2671", "12"]`` both give ``"415555 2671 ext. 12"``, and an area code
-    that is empty on a row leaves the local number (with its extension). Every other type: the
-    parts joined by one space (``"Ann" "" "Lee"`` -> ``"Ann Lee"``).
+    ``phone``: the parts (country code, area code, number) are joined by spaces until they hold
+    7 or more digits; the remaining parts are the extension, as ``" ext. <extension>"``. So
+    ``["415", "555 2671", "12"]`` and ``["415 555 2671", "12"]`` both give
+    ``"415 555 2671 ext. 12"``, and an area code that is empty on a row leaves the local number
+    (with its extension). Every other type: the parts joined by one space (``"Ann" "" "Lee"`` ->
+    ``"Ann Lee"``).
     """
     present = [part for part in parts if part]
     if kind != "phone":
         return " ".join(present)
-    number, extension = "", ""
+    number: list[str] = []
+    extension = ""
+    digits = 0
     for part in present:
-        if sum(c.isdigit() for c in number) >= PHONE_NUMBER_DIGITS:
+        if digits >= PHONE_NUMBER_DIGITS:
             extension += part
         else:
-            number += part
-    return f"{number}{EXTENSION_PREFIX}{extension}" if extension else number
+            number.append(part)
+            digits += sum(c.isdigit() for c in part)
+    joined = " ".join(number)
+    return f"{joined}{EXTENSION_PREFIX}{extension}" if extension else joined

@@ -65,7 +65,9 @@ def write_csv(path: Path, rows: list[tuple[str, ...]]) -> None:
     path.write_text(buffer.getvalue(), encoding="utf-8")
 
 
-def run_job(directory: Path, chunk_size: int, processes: int) -> tuple[list[Any], dict[str, Any]]:
+def run_job(
+    directory: Path, chunk_size: int, processes: int, cache_size: int = 100_000
+) -> tuple[list[Any], dict[str, Any]]:
     job = WorkerJob(
         job_id=1,
         input_path=str(directory / "input.csv"),
@@ -73,9 +75,10 @@ def run_job(directory: Path, chunk_size: int, processes: int) -> tuple[list[Any]
         columns=dict(COLUMNS),
         options={},
         chunk_size=chunk_size,
-        output_dir=str(directory / f"out-{chunk_size}-{processes}"),
+        output_dir=str(directory / f"out-{chunk_size}-{processes}-{cache_size}"),
         processes=processes,
         pool_min_rows=0,
+        cache_size=cache_size,
     )
     messages: list[tuple[str, dict[str, Any]]] = []
     process(job, lambda kind, data: messages.append((kind, data)), lambda: False)
@@ -94,13 +97,16 @@ def run_job(directory: Path, chunk_size: int, processes: int) -> tuple[list[Any]
     rows=st.lists(row, min_size=1, max_size=40),
     chunk_size=st.integers(min_value=1, max_value=15),
     processes=st.integers(min_value=1, max_value=3),
+    cache_size=st.sampled_from([0, 1, 3, 100_000]),  # small ones evict between chunks
 )
-def test_outputs_are_the_same_for_any_chunk_size_and_processes(rows, chunk_size, processes):
+def test_outputs_are_the_same_for_any_chunk_size_and_processes(
+    rows, chunk_size, processes, cache_size
+):
     with tempfile.TemporaryDirectory() as name:
         directory = Path(name)
         write_csv(directory / "input.csv", rows)
         whole_messages, whole = run_job(directory, chunk_size=len(rows), processes=1)
-        messages, outputs = run_job(directory, chunk_size=chunk_size, processes=processes)
+        messages, outputs = run_job(directory, chunk_size, processes, cache_size)
 
     assert outputs["csv"] == whole["csv"]
     assert outputs["invalid"] == whole["invalid"]
@@ -255,6 +261,11 @@ def test_a_killed_pool_process_fails_the_job_cleanly(tmp_path):
 @pytest.mark.nbjobs_config(processes_per_job=3)
 def test_processes_per_job_reaches_the_runner(jp_serverapp):
     assert jp_serverapp.web_app.settings["nbjobs"].runner.processes_per_job == 3
+
+
+@pytest.mark.nbjobs_config(cache_size=500)
+def test_cache_size_reaches_the_runner(jp_serverapp):
+    assert jp_serverapp.web_app.settings["nbjobs"].runner.cache_size == 500
 
 
 def test_processes_per_job_defaults_to_the_usable_cpus(jp_serverapp):

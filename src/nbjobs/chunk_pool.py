@@ -40,6 +40,7 @@ import pyarrow.csv as pa_csv
 
 from .exceptions import BadRequest
 from .normalization import ChunkResult, Normalizer
+from .normalization.engine import DEFAULT_CACHE_SIZE
 from .normalization.fields import FieldResult
 
 # Consecutive chunks are normalized together, up to this many rows: each engine call and each
@@ -146,8 +147,14 @@ _CSV_OPTIONS = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
 class InProcess:
     """The pool of one: batches normalized in the calling process, lazily (read one, do one)."""
 
-    def __init__(self, columns: Mapping[str, Any], options: Mapping[str, Any], valid: str):
-        self.normalizer = Normalizer(columns, options)
+    def __init__(
+        self,
+        columns: Mapping[str, Any],
+        options: Mapping[str, Any],
+        valid: str,
+        cache_size: int = DEFAULT_CACHE_SIZE,
+    ) -> None:
+        self.normalizer = Normalizer(columns, options, cache_size=cache_size)
         self.valid_column = valid
 
     def map(self, batches: Iterator[list[pd.DataFrame]]) -> Iterator[PreparedBatch]:
@@ -166,7 +173,12 @@ class ChunkPool:
     """
 
     def __init__(
-        self, columns: Mapping[str, Any], options: Mapping[str, Any], valid: str, processes: int
+        self,
+        columns: Mapping[str, Any],
+        options: Mapping[str, Any],
+        valid: str,
+        processes: int,
+        cache_size: int = DEFAULT_CACHE_SIZE,
     ) -> None:
         ctx = _context()
         # The runner starts a job's process as a daemon (the server never waits for it at
@@ -183,7 +195,7 @@ class ChunkPool:
                 self.conns.append(ours)
                 process = ctx.Process(
                     target=_serve,
-                    args=(theirs, dict(columns), dict(options), valid),
+                    args=(theirs, dict(columns), dict(options), valid, cache_size),
                     name=f"{current.name}-pool-{index}",
                     daemon=True,
                 )
@@ -256,11 +268,16 @@ class ChunkPool:
 
 
 def open_pool(
-    columns: Mapping[str, Any], options: Mapping[str, Any], valid: str, processes: int
+    columns: Mapping[str, Any],
+    options: Mapping[str, Any],
+    valid: str,
+    processes: int,
+    cache_size: int = DEFAULT_CACHE_SIZE,
 ) -> InProcess | ChunkPool:
+    """``cache_size``: parsed values each process remembers per field type (``Normalizer``)."""
     if processes <= 1:
-        return InProcess(columns, options, valid)
-    return ChunkPool(columns, options, valid, processes)
+        return InProcess(columns, options, valid, cache_size)
+    return ChunkPool(columns, options, valid, processes, cache_size)
 
 
 def _pack(parsed: dict[str, dict[str, FieldResult]]) -> bytes:
@@ -318,12 +335,14 @@ def _context() -> Any:
     return _pool_context
 
 
-def _serve(conn: Any, columns: dict[str, Any], options: dict[str, Any], valid: str) -> None:
+def _serve(
+    conn: Any, columns: dict[str, Any], options: dict[str, Any], valid: str, cache_size: int
+) -> None:
     """A pool process: ``(batch, results parsed by the others)`` in, ``("ok", PreparedBatch,
     results parsed here)`` or ``("error", exception)`` out."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is for the server to handle
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # nothing to clean up: just go
-    normalizer = Normalizer(columns, options)
+    normalizer = Normalizer(columns, options, cache_size=cache_size)
     normalizer.take_parsed()  # start collecting
     while True:
         try:

@@ -19,6 +19,7 @@ from typing import Any
 
 from .exceptions import Conflict
 from .models import JobRecord, public_job
+from .normalization.engine import DEFAULT_CACHE_SIZE
 from .realtime import Realtime
 from .store import JobStore
 from .worker import WorkerJob, run_in_subprocess
@@ -56,7 +57,8 @@ class _Running:
 class JobRunner:
     """Options: ``max_concurrent_jobs`` (default 2), ``chunk_size`` rows per chunk (default
     1000), ``chunk_delay`` seconds to pause after each chunk (default 0; for demos),
-    ``processes_per_job`` processes normalizing one job's chunks (default 1: the worker alone)."""
+    ``processes_per_job`` processes normalizing one job's chunks (default 1: the worker alone),
+    ``cache_size`` parsed values each of them remembers per field type (memory)."""
 
     def __init__(
         self,
@@ -69,6 +71,7 @@ class JobRunner:
         chunk_size: int = 1000,
         chunk_delay: float = 0.0,
         processes_per_job: int = 1,
+        cache_size: int = DEFAULT_CACHE_SIZE,
     ) -> None:
         self.store = store
         self.realtime = realtime
@@ -78,6 +81,7 @@ class JobRunner:
         self.chunk_size = chunk_size
         self.chunk_delay = chunk_delay
         self.processes_per_job = processes_per_job
+        self.cache_size = cache_size
         self._pending: collections.deque[int] = collections.deque()
         self._running: dict[int, _Running] = {}
         self._stopping = False
@@ -160,6 +164,7 @@ class JobRunner:
             output_dir=self.output_dir,
             chunk_delay=self.chunk_delay,
             processes=self.processes_per_job,
+            cache_size=self.cache_size,
         )
         process = ctx.Process(
             target=run_in_subprocess,

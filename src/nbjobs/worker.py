@@ -36,6 +36,7 @@ from .chunk_pool import BATCH_ROWS, PreparedBatch, batches, open_pool
 from .exceptions import BadRequest
 from .inputs import count_rows, inspect_input, iter_chunks
 from .normalization import Normalizer, Summary, status_columns
+from .normalization.engine import DEFAULT_CACHE_SIZE
 
 Report = Callable[[str, dict[str, Any]], None]
 
@@ -49,7 +50,8 @@ class WorkerJob:
     chunk, so demos and tests can watch progress live (default 0). ``processes``: processes
     normalizing chunks (``chunk_pool``); 1 normalizes in the worker itself, as does a job of
     at most ``pool_min_rows`` rows (default 20,000): starting a pool costs about a second, more
-    than such a job takes alone."""
+    than such a job takes alone. ``cache_size``: parsed values each process remembers per
+    field type (``Normalizer``)."""
 
     job_id: int
     input_path: str
@@ -60,6 +62,7 @@ class WorkerJob:
     output_dir: str
     chunk_delay: float = 0.0
     processes: int = 1
+    cache_size: int = DEFAULT_CACHE_SIZE
     pool_min_rows: int = 20_000
 
 
@@ -106,7 +109,7 @@ def process(job: WorkerJob, report: Report, cancelled: Callable[[], bool]) -> No
         processes = min(job.processes, -(-total // job.chunk_size))
         if total <= job.pool_min_rows:
             processes = 1
-        pool = open_pool(job.columns, job.options, valid_column, processes)
+        pool = open_pool(job.columns, job.options, valid_column, processes, job.cache_size)
         # Chunks one by one when pausing after each (a demo); else in batches (chunk_pool).
         most = 1 if job.chunk_delay else max(1, BATCH_ROWS // job.chunk_size)
         stopped = False

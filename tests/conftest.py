@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -197,3 +198,15 @@ def connect_client(server_url, jp_base_url, jp_asyncio_loop):
                 await sio.disconnect()
 
     jp_asyncio_loop.run_until_complete(close_all())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """With NBJOBS_NO_SKIPS set (``.ci/run`` sets it), a skipped test fails: CI installs
+    redis-server, Chromium and Playwright, so a skip there means a missing part, not a pass."""
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("NBJOBS_NO_SKIPS") and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.longrepr = f"skipped, but NBJOBS_NO_SKIPS is set: {reason}"

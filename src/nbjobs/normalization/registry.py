@@ -1,18 +1,21 @@
 """The field-type registry: which types exist, their reasons and options, and spec validation.
 
-Adding a type is one module in ``fields/`` plus one line in ``_MODULES``.
+Adding a type is one module in ``fields/``: every public module there is a field type.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import logging
+import pkgutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
 from ..exceptions import SpecError
+from . import fields
 from .combine import COMBINATION_KEYS
 from .fields import (
     MAX_VALUE_LENGTH,
@@ -20,35 +23,15 @@ from .fields import (
     NormalizeMany,
     Option,
     OptionsMap,
-    address,
-    city,
-    company,
-    country,
-    date,
-    email,
-    name,
-    phone,
-    state,
-    text,
-    url,
-    zipcode,
 )
 
 log = logging.getLogger(__name__)
 
-_MODULES: tuple[ModuleType, ...] = (
-    address,
-    city,
-    company,
-    country,
-    date,
-    email,
-    name,
-    phone,
-    state,
-    text,
-    url,
-    zipcode,
+# Every public module of ``fields`` ("_tables" and the like are helpers).
+_MODULES: tuple[ModuleType, ...] = tuple(
+    importlib.import_module(f"{fields.__name__}.{module.name}")
+    for module in pkgutil.iter_modules(fields.__path__)
+    if not module.name.startswith("_")
 )
 
 # Codes the registry itself emits, whatever the type.

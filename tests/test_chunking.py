@@ -25,7 +25,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nbjobs.chunk_pool import _csv
+from nbjobs.chunk_pool import ChunkPool, InProcess, _csv
+from nbjobs.normalization import results
 from nbjobs.worker import WorkerJob, process, remove_stale_temp_files
 
 from .test_worker import listing, receive, start
@@ -125,6 +126,76 @@ def test_outputs_are_the_same_for_any_chunk_size_and_processes(
     assert progress == expected
 
 
+class _RecordingPool(ChunkPool):
+    """A real pool that also records every (field type, value) it queues for parsing."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.queued: list[tuple[str, str]] = []
+
+    def _enqueue(self, task: Any) -> None:
+        self.queued += [(task.kind, value) for value in task.values]
+        super()._enqueue(task)
+
+
+def test_the_pool_parses_each_distinct_value_once():
+    # Few distinct values over many small batches: most batches share values with the batches
+    # still in flight before them, where a naive pool would parse them again.
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame(
+        {
+            column: rng.choice(values, size=600)
+            for column, values in zip(
+                COLUMNS, (NAMES, PHONES, EMAILS, DATES, COUNTRIES), strict=True
+            )
+        }
+    ).astype(str)
+    batches = [[frame.iloc[start : start + 20]] for start in range(0, len(frame), 20)]
+    pool = _RecordingPool(COLUMNS, {}, "_valid", 2, 100_000)
+    try:
+        pooled = list(pool.map(iter(batches)))
+    finally:
+        pool.close()
+    alone = list(InProcess(COLUMNS, {}, "_valid").map(iter(batches)))
+
+    assert len(pool.queued) == len(set(pool.queued))  # nothing parsed twice
+    # Every distinct stripped value, and "" (a missing cell) once per type.
+    wanted = {(kind, "") for kind in COLUMNS.values()} | {
+        (kind, value.strip()) for column, kind in COLUMNS.items() for value in frame[column]
+    }
+    assert set(pool.queued) == wanted
+    assert [b.csv for b in pooled] == [b.csv for b in alone]
+    assert [b.invalid_csv for b in pooled] == [b.invalid_csv for b in alone]
+    assert [b.chunks for b in pooled] == [b.chunks for b in alone]
+
+
+@pytest.mark.parametrize("cache_size", [0, 3, 40])
+def test_the_pool_gives_the_rows_of_one_process_while_rows_are_dropped(monkeypatch, cache_size):
+    # Compaction at every chance: rows of values that left the cache are dropped while later
+    # batches, planned ahead, still wait for theirs (renumbered, not lost).
+    monkeypatch.setattr(results, "COMPACT_MIN_ROWS", 0)
+    rng = np.random.default_rng(11)
+    frame = pd.DataFrame(
+        {
+            "Name": rng.choice(NAMES, size=400),
+            "Email": [f"user{i % 97}@example.com" for i in rng.integers(0, 10_000, size=400)],
+            "Land": rng.choice(COUNTRIES, size=400),
+        }
+    )
+    columns = {"Name": "name", "Email": "email", "Land": "country"}
+    batches = [[frame.iloc[start : start + 10]] for start in range(0, len(frame), 10)]
+    pool = ChunkPool(columns, {}, "_valid", 2, cache_size)
+    try:
+        pooled = list(pool.map(iter(batches)))
+    finally:
+        pool.close()
+    alone = list(InProcess(columns, {}, "_valid", 100_000).map(iter(batches)))
+    assert [b.csv for b in pooled] == [b.csv for b in alone]
+    assert [b.invalid_csv for b in pooled] == [b.invalid_csv for b in alone]
+    assert [b.result.summary for b in pooled] == [b.result.summary for b in alone]
+    assert pool.normalizer._stores["email"].size <= 2 * 97 + 10 * 4  # rows were dropped
+
+
 def children(pid: int) -> list[int]:
     return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
@@ -171,8 +242,9 @@ def wait_gone(pids: set[int], timeout: float = 15) -> set[int]:
 
 
 def pool_job(tmp_path: Path, job_id: int) -> WorkerJob:
+    # A new email per row, so every chunk gives the pool processes work.
     rows = [
-        (NAMES[i % 6], PHONES[i % 6], EMAILS[i % 5], DATES[i % 6], COUNTRIES[i % 5])
+        (NAMES[i % 6], PHONES[i % 6], f"user{i}@example.com", DATES[i % 6], COUNTRIES[i % 5])
         for i in range(60)
     ]
     write_csv(tmp_path / "input.csv", rows)

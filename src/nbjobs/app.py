@@ -55,17 +55,17 @@ class NbJobs(ExtensionApp):
     processes_per_job = Int(
         config=True,
         help=(
-            "Processes normalizing the chunks of one job, results merged in order (default: "
-            "the CPUs this server may use); 1 normalizes in the job's worker process alone."
+            "Processes parsing the distinct values of one job, rows assembled in input order "
+            "(default: the CPUs this server may use); 1 normalizes in the job's worker alone."
         ),
     )
     cache_size = Int(
         DEFAULT_CACHE_SIZE,
         config=True,
         help=(
-            "Parsed values each process of a job remembers per field type, so a repeated value "
-            "is parsed once (about 0.5 kB each: the default bounds a six-type job near 300 MB "
-            "per process); lower it to save memory, 0 to remember nothing."
+            "Parsed values a job remembers per field type (in its worker process), so a "
+            "repeated value is parsed once (about 0.45 kB each: the default bounds a six-type "
+            "job near 270 MB); lower it to save memory, 0 to remember nothing."
         ),
     )
     data_dir = Unicode(

@@ -1,23 +1,20 @@
-"""A job's chunks normalized on every core, handed back in input order.
+"""A job's distinct values parsed on every core; chunks assembled in input order.
 
-The engine is mostly pure-Python parsing (nameparser, usaddress, phonenumbers), so threads would
-share one core: a job runs its chunks in a few processes instead. Each pool process builds its
-own :class:`Normalizer` from the job's spec and options (so whatever the engine computes per
-chunk, statistics or column combinations, runs there) and keeps its own cache of distinct
-values. Batch ``k`` of consecutive chunks goes to process ``k mod n`` and results are read back
-in ``k`` order, so outputs, progress and counts are exactly those of one process.
+The engine's cost is pure-Python parsing of distinct values (nameparser, usaddress,
+phonenumbers), so threads would share one core: a job parses in a few processes instead. The
+job's own process plans each batch of chunks (``Normalizer.plan``: its distinct values, and the
+ones its cache has no result for), queues those values as tasks of at most ``TASK_VALUES``, and
+finishes and renders the batches in input order, so outputs, progress and counts are exactly
+those of one process. The pool processes only parse: ``(field type, values)`` in, results out.
 
-Each value is still parsed about once per job, not once per process: a pool process returns the
-results it parsed with its batch, and they go to the caches of the others with their next batch
-(values repeat across the whole file, so without this every process would parse nearly every
-distinct value of a job).
-
-A pool process also renders its batch for the outputs (CSV text and an Arrow table), the second
-most expensive step after the engine, so the job's own process only reads, writes and reports.
+Each distinct value is parsed once per job (as long as the cache holds it): a value already
+queued or being parsed for an earlier batch is not queued again, the later batch waits for
+that task instead. Up to ``LOOKAHEAD`` batches are planned ahead, so the pool has work while
+the job's process finishes, renders and writes a batch.
 
 Nothing is left behind: a pool process only ever waits on its pipe from the job's process, and
 exits at EOF, which it sees as soon as the job's process is gone, even after ``kill -9`` (it then
-finishes at most the batch in hand). It writes no files. ``close`` ends the pool at once.
+finishes at most the task in hand). It writes no files. ``close`` ends the pool at once.
 """
 
 from __future__ import annotations
@@ -26,8 +23,9 @@ import collections
 import contextlib
 import dataclasses
 import multiprocessing
-import pickle
+import queue
 import signal
+import threading
 import traceback
 from collections.abc import Iterator, Mapping
 from typing import Any, NoReturn
@@ -38,16 +36,21 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-from .exceptions import BadRequest
 from .normalization import ChunkResult, Normalizer
-from .normalization.engine import DEFAULT_CACHE_SIZE
+from .normalization.engine import DEFAULT_CACHE_SIZE, Plan
 from .normalization.fields import FieldResult
+from .normalization.registry import REGISTRY
 
 # Consecutive chunks are normalized together, up to this many rows: each engine call and each
 # rendering has a fixed cost (about 25 ms of CPU per call for six typed columns), which would
 # otherwise be a fifth of the time at 1000-row chunks. The engine gives the same rows for any
 # split, and progress is still reported chunk by chunk.
 BATCH_ROWS = 10_000
+# Values per pool task: small enough to spread a batch over the processes, large enough that
+# the pipe round trip (well under a millisecond) is noise next to the parsing (50-200 ms).
+TASK_VALUES = 1000
+# Batches planned (and their values queued) ahead of the one being finished.
+LOOKAHEAD = 4
 
 
 @dataclasses.dataclass
@@ -72,7 +75,11 @@ class PreparedBatch:
 
 def prepare(normalizer: Normalizer, chunks: list[pd.DataFrame], valid_column: str) -> PreparedBatch:
     """Normalize ``chunks`` as one table and render it for the three outputs."""
-    result = normalizer.normalize_chunk(chunks[0] if len(chunks) == 1 else pd.concat(chunks))
+    return render(normalizer.normalize_chunk(_concat(chunks)), chunks, valid_column)
+
+
+def render(result: ChunkResult, chunks: list[pd.DataFrame], valid_column: str) -> PreparedBatch:
+    """``result``, the normalized ``chunks``, rendered for the three outputs."""
     frame = result.frame
     valid = frame[valid_column].astype(bool).to_numpy()
     sizes, start = [], 0
@@ -88,6 +95,10 @@ def prepare(normalizer: Normalizer, chunks: list[pd.DataFrame], valid_column: st
         invalid_csv=_csv(frame, table, invalid) if invalid.any() else b"",
         table=table,
     )
+
+
+def _concat(chunks: list[pd.DataFrame]) -> pd.DataFrame:
+    return chunks[0] if len(chunks) == 1 else pd.concat(chunks)
 
 
 def batches(chunks: Iterator[pd.DataFrame], most: int) -> Iterator[list[pd.DataFrame]]:
@@ -166,10 +177,13 @@ class InProcess:
 
 
 class ChunkPool:
-    """``processes`` pool processes; ``map`` yields their results in input order.
+    """``processes`` pool processes parsing the distinct values of a job's batches (module
+    docstring); ``map`` yields the batches in input order.
 
-    Each process has at most one batch at a time: the next one is sent only after its result
-    has been read, so neither side can block on a full pipe while the other does too.
+    Each pool process has a thread here that feeds it: it takes the next task from the queue,
+    sends it, waits for the results and hands them back, so the pool keeps parsing while this
+    process finishes, renders and writes batches. One task at a time per process: neither side
+    can block on a full pipe while the other does too.
     """
 
     def __init__(
@@ -180,6 +194,12 @@ class ChunkPool:
         processes: int,
         cache_size: int = DEFAULT_CACHE_SIZE,
     ) -> None:
+        self.normalizer = Normalizer(columns, options, cache_size=cache_size)
+        self.valid_column = valid
+        self._tasks: queue.SimpleQueue[_Task | None] = queue.SimpleQueue()
+        self._done: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+        # Values queued or being parsed, per field type: a later batch waits for their task.
+        self._in_flight: dict[str, dict[str, _Task]] = collections.defaultdict(dict)
         ctx = _context()
         # The runner starts a job's process as a daemon (the server never waits for it at
         # exit), and multiprocessing refuses children to daemons lest they be orphaned; ours
@@ -189,62 +209,114 @@ class ChunkPool:
             current.daemon = False
         self.conns: list[Any] = []
         self.processes: list[Any] = []
+        self._feeders: list[threading.Thread] = []
         try:
             for index in range(processes):
                 ours, theirs = ctx.Pipe(duplex=True)
                 self.conns.append(ours)
                 process = ctx.Process(
                     target=_serve,
-                    args=(theirs, dict(columns), dict(options), valid, cache_size),
+                    args=(theirs, dict(self.normalizer.options)),
                     name=f"{current.name}-pool-{index}",
                     daemon=True,
                 )
                 process.start()
                 theirs.close()  # only the pool process holds its end: EOF when it exits
                 self.processes.append(process)
+                feeder = threading.Thread(
+                    target=self._feed, args=(index, ours), name=f"nbjobs-pool-feeder-{index}"
+                )
+                feeder.daemon = True
+                feeder.start()
+                self._feeders.append(feeder)
         except BaseException:
             self.close()
             raise
 
     def map(self, batches: Iterator[list[pd.DataFrame]]) -> Iterator[PreparedBatch]:
         source = _Source(batches)
-        in_flight: collections.deque[int] = collections.deque()
-        # Per process: results the others parsed since its last batch, still pickled.
-        news: list[list[bytes]] = [[] for _ in self.conns]
-        for index in range(len(self.conns)):
-            batch = source.next()
-            if batch is None:
+        ahead: collections.deque[tuple[Plan, list[pd.DataFrame], set[_Task]]]
+        ahead = collections.deque()
+        while True:
+            while len(ahead) < LOOKAHEAD and (batch := source.next()) is not None:
+                try:
+                    plan = self.normalizer.plan(_concat(batch))
+                except Exception as exc:  # reported after the batches before it, as a read error
+                    source.error = exc
+                    break
+                ahead.append((plan, batch, self._submit(plan)))
+            if not ahead:
                 break
-            self._send(index, batch, [])
-            in_flight.append(index)
-        while in_flight:
-            index = in_flight.popleft()
-            prepared, parsed = self._receive(index)
-            for other, pending in enumerate(news):
-                if other != index:
-                    pending.append(parsed)
-            batch = source.next()  # read ahead, so this process works while we write
-            if batch is not None:
-                self._send(index, batch, news[index])
-                news[index] = []
-                in_flight.append(index)
-            yield prepared
+            plan, batch, awaited = ahead.popleft()
+            self._collect(block=False)
+            while not all(task.done for task in awaited):
+                self._collect(block=True)
+            self._check_alive()
+            yield render(self.normalizer.finish(plan), batch, self.valid_column)
         source.raise_error()
 
-    def _send(self, index: int, batch: list[pd.DataFrame], parsed: list[bytes]) -> None:
-        try:
-            self.conns[index].send((batch, parsed))
-        except OSError:
-            self._died(index)
+    def _submit(self, plan: Plan) -> set[_Task]:
+        """Queue the values ``plan`` lacks; returns the tasks it has to wait for."""
+        awaited: set[_Task] = set()
+        for kind, values in plan.missing.items():
+            in_flight = self._in_flight[kind]
+            new = []
+            for value in values:
+                task = in_flight.get(value)
+                if task is None:
+                    new.append(value)
+                elif task not in awaited:
+                    awaited.add(task)
+                    task.plans.append(plan)
+            for start in range(0, len(new), TASK_VALUES):
+                task = _Task(kind, new[start : start + TASK_VALUES], [plan])
+                in_flight.update(dict.fromkeys(task.values, task))
+                self._enqueue(task)
+                awaited.add(task)
+        return awaited
 
-    def _receive(self, index: int) -> tuple[PreparedBatch, bytes]:
-        try:
-            kind, *payload = self.conns[index].recv()
-        except (EOFError, OSError):
-            self._died(index)
-        if kind == "error":
-            raise payload[0]
-        return payload[0], payload[1]
+    def _enqueue(self, task: _Task) -> None:
+        self._tasks.put(task)
+
+    def _feed(self, index: int, conn: Any) -> None:
+        """A feeder thread: tasks to pool process ``index``, its replies to ``_done``."""
+        while (task := self._tasks.get()) is not None:
+            try:
+                conn.send((task.kind, task.values))
+                kind, payload = conn.recv()
+            except (EOFError, OSError):
+                self._done.put(("died", index))
+                return
+            if kind == "error":
+                self._done.put(("error", payload))
+                return
+            self._done.put(("ok", task, list(map(FieldResult._make, payload))))
+
+    def _collect(self, block: bool) -> None:
+        """Take in the results of the tasks done (waiting for one if ``block``)."""
+        while True:
+            try:
+                reply = self._done.get(block=block)
+            except queue.Empty:
+                return
+            block = False
+            if reply[0] == "died":
+                self._died(reply[1])
+            if reply[0] == "error":
+                raise reply[1]
+            _, task, results = reply
+            self.normalizer.resolve(task.plans, task.kind, task.values, results)
+            in_flight = self._in_flight[task.kind]
+            for value in task.values:
+                del in_flight[value]
+            task.done = True
+
+    def _check_alive(self) -> None:
+        """A pool process that died while it had nothing to do fails the job too: it was
+        killed (by a person or the kernel's OOM killer), and the next task would find out."""
+        for index, process in enumerate(self.processes):
+            if process.exitcode is not None:
+                self._died(index)
 
     def _died(self, index: int) -> NoReturn:
         process = self.processes[index]
@@ -254,17 +326,29 @@ class ChunkPool:
         ) from None
 
     def close(self) -> None:
-        """End the pool processes now (at EOF when idle, by SIGTERM when busy)."""
-        for conn in self.conns:
-            with contextlib.suppress(OSError):
-                conn.close()
+        """End the pool processes now (SIGTERM: they hold nothing), then their feeders."""
+        for _ in self._feeders:
+            self._tasks.put(None)
         for process in self.processes:
-            process.join(0.5)
             if process.exitcode is None:
                 process.terminate()
         for process in self.processes:
             process.join(5)
-        self.conns, self.processes = [], []
+        for feeder in self._feeders:  # each sees its stop sign or its process's EOF
+            feeder.join(5)
+        for conn in self.conns:
+            with contextlib.suppress(OSError):
+                conn.close()
+        self.conns, self.processes, self._feeders = [], [], []
+
+
+class _Task:
+    """Values of one field type for a pool process; ``plans``: the batches waiting for them."""
+
+    __slots__ = ("done", "kind", "plans", "values")
+
+    def __init__(self, kind: str, values: list[str], plans: list[Plan]) -> None:
+        self.kind, self.values, self.plans, self.done = kind, values, plans, False
 
 
 def open_pool(
@@ -274,27 +358,10 @@ def open_pool(
     processes: int,
     cache_size: int = DEFAULT_CACHE_SIZE,
 ) -> InProcess | ChunkPool:
-    """``cache_size``: parsed values each process remembers per field type (``Normalizer``)."""
+    """``cache_size``: parsed values the job remembers per field type (``Normalizer``)."""
     if processes <= 1:
         return InProcess(columns, options, valid, cache_size)
     return ChunkPool(columns, options, valid, processes, cache_size)
-
-
-def _pack(parsed: dict[str, dict[str, FieldResult]]) -> bytes:
-    """Results for the other pool processes, pickled once here; the job's process forwards the
-    bytes unopened. Plain tuples: unpickling named tuples costs several times more."""
-    packed = {
-        kind: (list(results), [tuple(r) for r in results.values()])
-        for kind, results in parsed.items()
-    }
-    return pickle.dumps(packed, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def _unpack(blob: bytes) -> dict[str, dict[str, FieldResult]]:
-    return {
-        kind: dict(zip(values, map(FieldResult._make, results), strict=True))
-        for kind, (values, results) in pickle.loads(blob).items()
-    }
 
 
 class _Source:
@@ -335,28 +402,21 @@ def _context() -> Any:
     return _pool_context
 
 
-def _serve(
-    conn: Any, columns: dict[str, Any], options: dict[str, Any], valid: str, cache_size: int
-) -> None:
-    """A pool process: ``(batch, results parsed by the others)`` in, ``("ok", PreparedBatch,
-    results parsed here)`` or ``("error", exception)`` out."""
+def _serve(conn: Any, options: dict[str, Any]) -> None:
+    """A pool process: ``(field type, values)`` in, ``("ok", results as plain tuples)`` or
+    ``("error", exception)`` out (named tuples cost several times more to unpickle)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is for the server to handle
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # nothing to clean up: just go
-    normalizer = Normalizer(columns, options, cache_size=cache_size)
-    normalizer.take_parsed()  # start collecting
     while True:
         try:
-            chunk, parsed = conn.recv()
+            kind, values = conn.recv()
         except (EOFError, OSError):
             return  # the job's process closed the pool or is gone
         try:
-            for blob in parsed:
-                normalizer.add_parsed(_unpack(blob))
-            prepared = prepare(normalizer, chunk, valid)
-            reply: tuple[Any, ...] = ("ok", prepared, _pack(normalizer.take_parsed()))
-        except Exception as exc:
-            if not isinstance(exc, BadRequest):  # a bug: keep its traceback in the server log
-                traceback.print_exc()
+            results = REGISTRY[kind].normalize(values, options)
+            reply: tuple[Any, ...] = ("ok", [tuple(result) for result in results])
+        except Exception as exc:  # normalize never raises for a value: this is a bug
+            traceback.print_exc()
             reply = ("error", exc)
         try:
             conn.send(reply)

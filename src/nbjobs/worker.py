@@ -48,10 +48,10 @@ _TEMP_NAME = re.compile(r"\.\d+\..+\.tmp-[^/]*")
 class WorkerJob:
     """Everything a worker needs, picklable. ``chunk_delay``: seconds to pause after each
     chunk, so demos and tests can watch progress live (default 0). ``processes``: processes
-    normalizing chunks (``chunk_pool``); 1 normalizes in the worker itself, as does a job of
-    at most ``pool_min_rows`` rows (default 20,000): starting a pool costs about a second, more
-    than such a job takes alone. ``cache_size``: parsed values each process remembers per
-    field type (``Normalizer``)."""
+    parsing the job's distinct values (``chunk_pool``); 1 normalizes in the worker itself, as
+    does a job of at most ``pool_min_rows`` rows (default 20,000): starting a pool costs about a
+    second, more than such a job takes alone. ``cache_size``: parsed values the job remembers
+    per field type (``Normalizer``)."""
 
     job_id: int
     input_path: str

@@ -225,15 +225,24 @@ def test_cache_is_bounded_and_results_stay_right():
     normalizer = Normalizer({"Email": "email"}, cache_size=10)
     df = pd.DataFrame({"Email": [f"user{i}@example.com" for i in range(100)]})
     first = normalizer.normalize_chunk(df)
-    assert len(normalizer._caches["email"]._results) == 10
+    store = normalizer._stores["email"]
+    assert len(store.index) == 10
     again = normalizer.normalize_chunk(df)
     pd.testing.assert_frame_equal(first.frame, again.frame)
     assert first.frame["Email_normalized"][99] == "user99@example.com"
+    # Rows of values that left the index are dropped too (compaction), so memory stays bounded.
+    for start in range(100, 10_100, 100):
+        chunk = pd.DataFrame({"Email": [f"user{i}@example.com" for i in range(start, start + 100)]})
+        assert normalizer.normalize_chunk(chunk).frame["Email_normalized"].tolist() == [
+            f"user{i}@example.com" for i in range(start, start + 100)
+        ]
+    assert len(store.index) == 10
+    assert store.size < 5_000  # of the 10,100 values parsed
 
 
 def test_columns_of_one_type_share_a_cache():
     normalizer = Normalizer({"Home": "phone", "Work": "phone"})
-    assert len(normalizer._caches) == 1
+    assert len(normalizer._stores) == 1
     frame = normalizer.normalize_chunk(
         pd.DataFrame({"Home": ["(415) 555-2671"], "Work": ["415.555.2671"]})
     ).frame

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import random
+import sys
+from pathlib import Path
+
 import pytest
+import usaddress
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -10,6 +15,9 @@ from nbjobs.normalization import FieldResult
 from nbjobs.normalization.fields import address
 
 from ._field_helpers import direct, invalid, normalize, texts
+
+sys.path.insert(0, str(Path(__file__).parents[2] / "benchmarks"))
+from contacts import messy_address
 
 # (input, normalized, (house_number, street, unit, city, state, zip))
 VALID = [
@@ -141,3 +149,55 @@ def test_idempotent_on_realistic_addresses(value):
     first = direct(address, value)
     assert first.value, value
     assert direct(address, first.value)[:3] == first[:3]  # notes: what the first pass fixed
+
+
+# The fast path (``_tag``: usaddress's tokenizer and CRF tagger called directly, features
+# cached per token) must agree with usaddress.tag itself, parse for parse.
+def _reference_tag(value: str) -> tuple[dict[str, str], str] | type[Exception] | None:
+    try:
+        return usaddress.tag(value)
+    except usaddress.RepeatedLabelError:
+        return None
+    except Exception as error:
+        return type(error)
+
+
+def _fast_tag(value: str) -> tuple[dict[str, str], str] | type[Exception] | None:
+    try:
+        return address._tag(value)
+    except Exception as error:
+        return type(error)
+
+
+def _assert_same_as_usaddress(value: str) -> None:
+    expected, got = _reference_tag(value), _fast_tag(value)
+    assert got == expected, value
+    if isinstance(got, tuple):  # the same labels in the same order
+        assert list(got[0].items()) == list(expected[0].items()), value
+    assert address.normalize_value(value, {}) == address._normalize_reference(value), value
+
+
+def test_fast_path_matches_usaddress_on_generated_addresses():
+    rng = random.Random(5)
+    for _ in range(2000):
+        _assert_same_as_usaddress(messy_address(rng))
+
+
+# Beside the vectors: no token at all, a token usaddress's features special-case, and a token
+# pycrfsuite cannot encode (it raises SystemError on a lone surrogate).
+_EDGE_CASES = ["", "#", "½", "12 Ma\ud800in St"]
+
+
+@pytest.mark.parametrize("raw", [v for v, _, _ in VALID] + [v for v, _ in INVALID] + _EDGE_CASES)
+def test_fast_path_matches_usaddress_on_vectors(raw):
+    _assert_same_as_usaddress(raw)
+
+
+@settings(deadline=None, max_examples=300)
+@given(_REALISTIC | texts("0123456789 abcdefmnostNSEW#,.-/&();½", max_size=60) | st.text())
+def test_fast_path_matches_usaddress(value):
+    _assert_same_as_usaddress(value)
+
+
+def test_token_cache_is_bounded():
+    assert address._token_attributes.cache_info().maxsize == address._TOKEN_CACHE_SIZE

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import random
+import sys
+from pathlib import Path
+
 import pytest
-from hypothesis import given, settings
+from email_validator import EmailNotValidError, validate_email
+from hypothesis import example, given, settings
 
 from nbjobs.normalization import FieldResult
 from nbjobs.normalization.fields import email
 
 from ._field_helpers import assert_idempotent, direct, invalid, normalize, texts
+
+sys.path.insert(0, str(Path(__file__).parents[2] / "benchmarks"))
+from contacts import messy_email
 
 # (input, normalized, (local, domain, ascii_domain))
 VALID = [
@@ -96,3 +104,49 @@ def test_never_raises_and_is_idempotent(value):
     direct(email, value)
     assert_idempotent(email, value)
     assert_idempotent(email, value, gmail_canonical=True)
+
+
+def _library(value: str) -> tuple[str, str, str] | None:
+    try:
+        result = validate_email(value, check_deliverability=False)
+    except EmailNotValidError:
+        return None
+    return result.local_part, result.domain, result.ascii_domain
+
+
+def _fast(value: str) -> tuple[str, str, str] | str | None:
+    """``_validate_simple``'s answer: parts, None (invalid) or "slow" (not its shape)."""
+    try:
+        parts = email._validate_simple(value)
+    except EmailNotValidError:
+        return None
+    return "slow" if parts is None else parts
+
+
+@settings(max_examples=2000, deadline=None)
+@given(texts("abcXYZ019.+@-_!#'~ü例ß.comxn--\"<>[]() \u0338\u3002\uff0e", max_size=70))
+@example("Postmaster@Example.COM")
+@example("a@b.c" + "d" * 250)
+@example("a" * 64 + "@" + "b" * 63 + ".com")
+@example("user@XN--BCHER-KVA.DE")
+@example("user@bücher.de")
+@example("user@-bad.com")
+@example("user@a..com")
+@example("user@[127.0.0.1]")
+@example("user@a.com>")
+@example("user@example.invalid")
+@example("ab@\u0338x.com")
+def test_fast_path_equals_email_validator(value):
+    fast = _fast(value)
+    if fast != "slow":
+        assert fast == _library(value)
+
+
+def test_fast_path_equals_email_validator_on_the_benchmark_addresses():
+    rng = random.Random(7)
+    values = list(dict.fromkeys(messy_email(rng).strip() for _ in range(3000)))
+    fast = [_fast(value) for value in values]
+    assert sum(f != "slow" for f in fast) > len(values) * 0.8  # the fast path does fire
+    assert [f for f in fast if f != "slow"] == [
+        _library(v) for v, f in zip(values, fast, strict=True) if f != "slow"
+    ]

@@ -120,3 +120,43 @@ def test_field_equals_the_nameparser_only_path_on_the_benchmark_names():
     for options in _OPTIONS:
         fast = [name.normalize_value(value, options) for value in names]
         assert fast == [name._normalize_slow(value, options) for value in names]
+
+
+def _credential_start_unfiltered(tokens, end, words, *, trusted):
+    """``_credential_start`` without its quick check on the last word: every width tried."""
+    for width in range(min(words.credential_words, end), 0, -1):
+        if words.is_credential(tokens[end - width : end], trusted=trusted):
+            return end - width
+    return None
+
+
+def _credential_spellings() -> list[str]:
+    ours = name_words()
+    keys = sorted(ours.credentials | ours.ambiguous_credentials)
+    return [*keys, *(k.upper() for k in keys), *(". ".join(k.upper()) + "." for k in keys)]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(_credential_spellings()).flatmap(lambda c: st.just(c.split())), _TOKENS
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    st.booleans(),
+)
+def test_credential_start_equals_trying_every_width(groups, trusted):
+    tokens = [token for group in groups for token in group]
+    words = name_words()
+    for end in range(len(tokens) + 1):
+        assert name._credential_start(
+            tokens, end, words, trusted=trusted
+        ) == _credential_start_unfiltered(tokens, end, words, trusted=trusted)
+
+
+def test_every_credential_ends_with_a_word_that_may_end_one():
+    words = name_words()
+    for spelling in _credential_spellings():
+        assert words.may_end_credential(spelling.split()[-1]), spelling

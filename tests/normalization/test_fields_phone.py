@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import random
+import sys
+from pathlib import Path
+
+import phonenumbers
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nbjobs.normalization import FieldResult
 from nbjobs.normalization.fields import phone
 
 from ._field_helpers import assert_idempotent, direct, invalid, normalize, texts
+
+sys.path.insert(0, str(Path(__file__).parents[2] / "benchmarks"))
+from contacts import messy_world_phone
 
 FL_OR_MOBILE = "fixed_line_or_mobile"
 
@@ -233,3 +242,37 @@ def test_never_raises_and_is_idempotent(value):
     direct(phone, value)
     assert_idempotent(phone, value)
     assert_idempotent(phone, value, default_region="GB")
+
+
+def _public_region_and_line_type(number: phonenumbers.PhoneNumber) -> tuple[str, str | None]:
+    """What ``_region_and_line_type`` stands for: phonenumbers' public functions."""
+    kind = phonenumbers.number_type(number)
+    line_type = None if kind == phonenumbers.PhoneNumberType.UNKNOWN else phone._LINE_TYPES[kind]
+    return phonenumbers.region_code_for_number(number) or "", line_type
+
+
+def _parsed(text: str, region: str) -> phonenumbers.PhoneNumber | None:
+    try:
+        return phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.sampled_from(["", "+1", "+1 8", "+7", "+44", "+262", "+599", "+800", "+39 0"]),
+    st.text("0123456789", min_size=1, max_size=14),
+    st.sampled_from(["US", "CA", "GB", "DE", "IT", "RU"]),
+)
+def test_region_and_line_type_equal_phonenumbers(prefix, digits, region):
+    # +1, +7, +44, +262, +599: calling codes shared by several regions, found by the walk.
+    number = _parsed(prefix + digits, region)
+    if number is not None:
+        assert phone._region_and_line_type(number) == _public_region_and_line_type(number)
+
+
+def test_region_and_line_type_equal_phonenumbers_on_the_benchmark_numbers():
+    rng = random.Random(7)
+    numbers = [_parsed(messy_world_phone(rng), "US") for _ in range(3000)]
+    for number in filter(None, numbers):
+        assert phone._region_and_line_type(number) == _public_region_and_line_type(number)

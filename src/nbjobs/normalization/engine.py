@@ -23,25 +23,27 @@ then a typed column like any other (``Name_normalized``, ``Name_first``, ``Name:
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .combine import combinations, join_parts, spec_types
-from .fields import FieldResult, OptionsMap
+from .fields import FieldResult
 from .registry import REGISTRY, FieldType, validate_options, validate_spec
+from .results import CHANGED, INVALID, ResultStore
 from .summary import ColumnStats, Summary
 
 VALID_COLUMN = "_valid"
 ERRORS_COLUMN = "_errors"
 REPAIRS_COLUMN = "_repairs"
 ERROR_SEPARATOR = "; "
-# Parsed values remembered per field type: about 0.5 kB each with their components (measured,
-# benchmarks/README.md), so at most ~50 MB per type and process.
+# Parsed values remembered per field type: about 0.45 kB each with their components (measured,
+# benchmarks/README.md), so at most ~45 MB per type.
 DEFAULT_CACHE_SIZE = 100_000
 
 
@@ -145,42 +147,29 @@ def _distinct(series: pd.Series) -> tuple[list[str], np.ndarray]:
     else:
         codes, uniques = pd.factorize(series)  # missing -> code -1, i.e. the "" appended below
     # tolist(): iterating an Arrow-backed array element by element is several times slower.
+    if isinstance(series.dtype, pd.StringDtype):  # text without missing values: no _to_str
+        return [value.strip() for value in uniques.tolist()] + [""], codes
     return [_to_str(value).strip() for value in uniques.tolist()] + [""], codes
 
 
-class _BoundedCache:
-    """Results by value, oldest dropped first beyond ``capacity`` entries. ``parsed``: when not
-    None, collects the results parsed here, for the caches of sibling processes."""
+@dataclass(eq=False)  # compared by identity: a pending plan is found with ``is``
+class Plan:
+    """A chunk read for normalizing (``Normalizer.plan``): the distinct values of each typed
+    column, the rows (``results.ResultStore``) of those already parsed per field type, and per
+    field type the values still to parse (``missing``), whose rows ``Normalizer.resolve``
+    adds wherever they were parsed."""
 
-    def __init__(self, field: FieldType, options: OptionsMap, capacity: int) -> None:
-        self._field = field
-        self._options = options
-        self._capacity = capacity
-        self._results: dict[str, FieldResult] = {}
-        self.parsed: dict[str, FieldResult] | None = None
-
-    def lookup(self, values: list[str]) -> list[FieldResult]:
-        known = self._results
-        missing = list(dict.fromkeys(v for v in values if v not in known))
-        fresh = dict(zip(missing, self._field.normalize(missing, self._options), strict=True))
-        # Answer before storing: eviction below may drop entries this very call relies on.
-        results = [fresh[v] if v in fresh else known[v] for v in values]
-        if self.parsed is not None:
-            self.parsed.update(fresh)
-        self.add(fresh)
-        return results
-
-    def add(self, fresh: Mapping[str, FieldResult]) -> None:
-        if self._capacity > 0 and fresh:
-            known = self._results
-            known.update(fresh)
-            excess = len(known) - self._capacity
-            for key in list(islice(known, max(excess, 0))):
-                del known[key]
+    frame: pd.DataFrame
+    layout: _Layout
+    distinct: list[tuple[list[str], np.ndarray]]
+    rows: dict[str, dict[str, int]]
+    missing: dict[str, list[str]]
 
 
-def _take(per_distinct: list[str], codes: np.ndarray) -> pd.Series:
-    return pd.Series(np.array(per_distinct, dtype=object)[codes], dtype=str)
+def _take(per_distinct: np.ndarray, rows: pa.Array) -> pd.Series:
+    """The column of text whose row ``i`` is ``per_distinct[rows[i]]``: built by Arrow (3x
+    faster than taking from a NumPy object array and converting that)."""
+    return pd.Series(pa.array(per_distinct, type=pa.large_string()).take(rows), dtype=str)
 
 
 def _with_combined(
@@ -211,7 +200,11 @@ class Normalizer:
     unusable); a combination's column is built per row before normalizing (module docstring).
     ``options``: job options, validated here; defaults filled in.
     ``cache_size``: distinct values remembered per field type across chunks; default 100,000
-    (a bound on memory: about 50 MB per type when full); 0 remembers nothing.
+    (a bound on memory: about 45 MB per type when full); 0 remembers nothing.
+
+    ``normalize_chunk`` runs three steps that a pool of processes can also run apart
+    (``chunk_pool``): ``plan`` (the distinct values, and which of them the cache lacks),
+    ``parse`` + ``resolve`` of those, and ``finish`` (the output rows).
     """
 
     def __init__(
@@ -224,63 +217,93 @@ class Normalizer:
         self.spec = validate_spec(columns)
         self.options = validate_options(options)
         self._combined = combinations(self.spec)
-        self._caches = {
-            kind: _BoundedCache(REGISTRY[kind], self.options, cache_size)
+        self._stores = {
+            kind: ResultStore(1 + len(REGISTRY[kind].components), cache_size)
             for kind in dict.fromkeys(spec_types(self.spec).values())
         }
+        self._pending: list[Plan] = []  # planned, not finished: their rows must stay
 
-    def take_parsed(self) -> dict[str, dict[str, FieldResult]]:
-        """The results parsed since the last call, per field type, for ``add_parsed`` of
-        other processes normalizing the same job (so each value is parsed about once). The
-        first call starts the collection (and returns empty dicts)."""
-        taken = {}
-        for kind, cache in self._caches.items():
-            taken[kind], cache.parsed = cache.parsed or {}, {}
-        return taken
-
-    def add_parsed(self, parsed: Mapping[str, Mapping[str, FieldResult]]) -> None:
-        """Remember results another process parsed (``take_parsed``); results are a pure
-        function of the value and the options, so this never changes an output."""
-        for kind, results in parsed.items():
-            self._caches[kind].add(results)
-
-    def normalize_chunk(self, df: pd.DataFrame) -> ChunkResult:
+    def plan(self, df: pd.DataFrame) -> Plan:
+        """``df``'s typed values, with what the cache already knows of them (step 1 of 3)."""
         validate_spec(self.spec, list(df.columns))
         df = _with_combined(df, self._combined)
         layout = _layout(list(df.columns), self.spec)
         frame = df.reset_index(drop=True)
-        added: dict[str, pd.Series] = {}
-        row_errors: list[np.ndarray] = []
-        repairs = _RepairLog(len(frame))
-        stats: list[ColumnStats] = []
+        distinct = []
+        wanted: dict[str, dict[str, None]] = {kind: {} for kind in self._stores}
         for typed in layout.typed:
             cells = frame[typed.column]
             if isinstance(cells, pd.DataFrame):  # duplicate header: the first one is typed
                 cells = cells.iloc[:, 0]
             values, codes = _distinct(cells)
-            results = self._caches[typed.field.name].lookup(values)
-            slots = [[r.value or "" for r in results]]
-            slots += [[r.components[i] for r in results] for i in range(len(typed.outputs) - 1)]
-            for name, slot in zip(typed.outputs, slots, strict=True):
-                added[name] = _take(slot, codes)
-            errors = [f"{typed.column}:{r.reason}" if r.reason else "" for r in results]
-            row_errors.append(np.array(errors, dtype=object)[codes])
-            repairs.add(typed.column, results, codes)
-            # Missing cells have code -1: the "" appended last by _distinct.
-            rows = np.bincount(codes % len(values), minlength=len(values))
-            kind = typed.field.name
-            stats.append(ColumnStats.count(typed.column, kind, values, results, rows.tolist()))
+            distinct.append((values, codes))
+            wanted[typed.field.name].update(dict.fromkeys(values))  # shared per type
+        rows, missing = {}, {}
+        for kind, values in wanted.items():
+            rows[kind], missing[kind] = self._stores[kind].split(values)
+        plan = Plan(frame, layout, distinct, rows, missing)
+        self._pending.append(plan)
+        return plan
 
+    def parse(self, kind: str, values: Sequence[str]) -> list[FieldResult]:
+        """Results for distinct stripped ``values`` of field type ``kind`` (step 2, here or
+        in another process with the same options: results depend on the value and options)."""
+        return REGISTRY[kind].normalize(values, self.options)
+
+    def resolve(
+        self,
+        plans: Iterable[Plan],
+        kind: str,
+        values: Sequence[str],
+        results: Sequence[FieldResult],
+    ) -> None:
+        """Store parsed ``results`` and hand their rows to the ``plans`` waiting for them."""
+        store = self._stores[kind]
+        rows = store.add(values, results)
+        for plan in plans:
+            plan.rows[kind].update(zip(values, rows, strict=True))
+        store.compact(plan.rows[kind] for plan in self._pending)
+
+    def normalize_chunk(self, df: pd.DataFrame) -> ChunkResult:
+        plan = self.plan(df)
+        for kind, values in plan.missing.items():
+            self.resolve([plan], kind, values, self.parse(kind, values))
+        return self.finish(plan)
+
+    def finish(self, plan: Plan) -> ChunkResult:
+        """The normalized chunk, once every missing value of ``plan`` is resolved (step 3).
+
+        Per distinct value of a column, one lookup of its row; the rest is whole columns
+        (``results``): output texts taken by Arrow, reasons and repair notes as row ids.
+        """
+        self._pending = [pending for pending in self._pending if pending is not plan]
+        frame, layout = plan.frame, plan.layout
+        added: dict[str, pd.Series] = {}
         valid = np.ones(len(frame), dtype=bool)
-        for errors in row_errors:
-            valid &= errors == ""
-        joined = np.full(len(frame), "", dtype=object)
-        for row in np.flatnonzero(~valid):
-            joined[row] = ERROR_SEPARATOR.join(e[row] for e in row_errors if e[row])
-        added[layout.status.valid] = pd.Series(valid, dtype=bool)
-        added[layout.status.errors] = pd.Series(joined, dtype=str)
-        added[layout.status.repairs] = repairs.texts()
+        errors, repairs = _RowTexts(len(frame)), _RowTexts(len(frame))
+        stats: list[ColumnStats] = []
+        for typed, (values, codes) in zip(layout.typed, plan.distinct, strict=True):
+            kind, column = typed.field.name, typed.column
+            store, known = self._stores[kind], plan.rows[kind]
+            ids = np.fromiter((known[value] for value in values), np.int64, len(values))
+            # Missing cells have code -1: the "" appended last by _distinct.
+            distinct_of_row = codes % len(values)
+            rows = pa.array(distinct_of_row)
+            for name, slot in zip(typed.outputs, store.slots[:, ids], strict=True):
+                added[name] = _take(slot, rows)
+            reason_ids = store.reason_ids[ids][distinct_of_row]
+            valid &= reason_ids == 0
+            errors.add(reason_ids, [f"{column}:{code}" if code else "" for code in store.reasons])
+            repairs.add(
+                store.notes_ids[ids][distinct_of_row],
+                [f"{column}:{','.join(notes)}" if notes else "" for notes in store.notes],
+            )
+            counts = np.bincount(distinct_of_row, minlength=len(values))
+            stats.append(_column_stats(column, kind, store, ids, counts))
 
+        added[layout.status.valid] = pd.Series(valid, dtype=bool)
+        added[layout.status.errors] = errors.texts()
+        added[layout.status.repairs] = repairs.texts()
         out = pd.concat([frame, pd.DataFrame(added, index=frame.index)], axis=1)
         n_valid = int(valid.sum())
         return ChunkResult(
@@ -288,29 +311,49 @@ class Normalizer:
         )
 
 
-class _RepairLog:
-    """The ``_repairs`` text of each row of a chunk.
+def _column_stats(
+    column: str, kind: str, store: ResultStore, ids: np.ndarray, counts: np.ndarray
+) -> ColumnStats:
+    """``ColumnStats.count`` of a column whose distinct values have rows ``ids`` in ``store``
+    and occur ``counts`` times, by whole columns."""
+    status = store.status[ids]
+    by_status = np.bincount(status, weights=counts, minlength=4).astype(np.int64).tolist()
+    invalid_rows = np.where(status == INVALID, counts, 0)
+    per_reason = np.bincount(
+        store.reason_ids[ids], weights=invalid_rows, minlength=len(store.reasons)
+    )
+    reasons = Counter(
+        {code: int(n) for code, n in zip(store.reasons, per_reason, strict=True) if n > 0}
+    )
+    valid_rows = np.where(status >= CHANGED, counts, 0)
+    per_notes = np.bincount(store.notes_ids[ids], weights=valid_rows, minlength=len(store.notes))
+    repairs: Counter[str] = Counter()
+    for notes, n in zip(store.notes, per_notes, strict=True):
+        for code in notes if n > 0 else ():
+            repairs[code] += int(n)
+    null, invalid, changed, unchanged = by_status
+    return ColumnStats(column, kind, null, invalid, changed, unchanged, reasons, repairs)
 
-    Rows are grouped by their combination of per-column notes, and each combination's text is
-    built once: there are few (most values need the same repairs or none) even when every
-    value is distinct, so the per-row work is integer arithmetic only.
+
+class _RowTexts:
+    """Per row of a chunk, the texts of its typed columns joined by "; " (the ``_errors`` and
+    ``_repairs`` columns), empty texts left out.
+
+    Each column gives per row a small id (0: no text) and the text of each id. Rows are grouped
+    by their combination of ids, and each combination's text is built once: there are few
+    (most values have the same reasons or repairs, or none) even when every value is distinct,
+    so the per-row work is integer arithmetic only.
     """
 
     def __init__(self, rows: int) -> None:
         self.key = np.zeros(rows, dtype=np.int64)  # per row: its combination's index
         self.combinations: list[tuple[str, ...]] = [()]  # index -> the columns' texts
 
-    def add(self, column: str, results: list[FieldResult], codes: np.ndarray) -> None:
-        ids: dict[tuple[str, ...], int] = {(): 0}  # notes -> id, per distinct value below
-        note_ids = np.fromiter(
-            (ids.setdefault(r.notes, len(ids)) for r in results), np.int64, len(results)
-        )
-        if len(ids) == 1:
+    def add(self, ids: np.ndarray, texts: Sequence[str]) -> None:
+        if not ids.any():
             return
-        texts = [f"{column}:{','.join(notes)}" if notes else "" for notes in ids]
         width = len(texts)
-        # codes index the distinct values (-1, a missing cell, is the "" appended last).
-        self.key, pairs = pd.factorize(self.key * width + note_ids[codes])
+        self.key, pairs = pd.factorize(self.key * width + ids)
         self.combinations = [
             (*self.combinations[pair // width], texts[pair % width]) for pair in pairs
         ]

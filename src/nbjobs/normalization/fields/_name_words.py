@@ -7,7 +7,7 @@ Lists are matched by key, so a list entry matches however it is typed: credentia
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 
 from ._tables import load_json
 
@@ -15,14 +15,18 @@ _NOT_WORD = re.compile(r"[^\w&]+")
 _DOT = re.compile(r"\.\s*")
 # Dotted credentials arrive split into initials ("F. A. C. S."): how many words a match may span.
 _MAX_DOTTED_WORDS = 6
+# Keys are memoized: the same words (first names, "MD", "Jr.") recur in most names.
+_KEY_CACHE_SIZE = 1 << 16
 
 
+@lru_cache(maxsize=_KEY_CACHE_SIZE)
 def dotless_key(text: str) -> str:
     """Case- and dot-insensitive: "Ph. D." -> "phd", "LEED  AP" -> "leed ap". Other spaces
     stay, so the initials "R N" never read as the credential RN."""
     return " ".join(_DOT.sub("", text.casefold()).split())
 
 
+@lru_cache(maxsize=_KEY_CACHE_SIZE)
 def phrase_key(text: str) -> str:
     """Words only, lowercased: "Co-Founder & CEO" -> "co founder & ceo"."""
     return " ".join(_NOT_WORD.sub(" ", text.casefold()).split())
@@ -44,11 +48,23 @@ class NameWords:
         # Longest credential in words ("LEED AP BD+C"): how far back a match may reach.
         longest = max(len(c.split()) for g in credentials.values() for c in g)
         self.credential_words = max(longest, _MAX_DOTTED_WORDS)
+        # Every ending of a credential's key: the key of words ending in a token ends with that
+        # token's key, so a token whose key is none of these ends no credential.
+        self.credential_endings = frozenset(
+            key[start:]
+            for key in self.credentials | self.ambiguous_credentials
+            for start in range(len(key) + 1)
+        )
 
         jobs = load_json("name_job_titles.json")
         self.job_titles = {phrase_key(t) for t in jobs["titles"]}
         # Longest first, so "assistant to the" wins over "assistant".
         self.job_modifiers = sorted((phrase_key(m) for m in jobs["modifiers"]), key=len)[::-1]
+        # The same, by first word: a key can only start with modifiers of its own first word.
+        self.job_modifiers_by_word: dict[str, list[str]] = {}
+        for modifier in self.job_modifiers:
+            first_word = modifier.split(" ", 1)[0]
+            self.job_modifiers_by_word.setdefault(first_word, []).append(modifier)
         self.job_heads = {phrase_key(h) for h in jobs["heads"]}
 
         companies = load_json("name_company_words.json")
@@ -64,8 +80,13 @@ class NameWords:
         key = dotless_key(" ".join(words))
         if key in self.credentials:
             return True
-        dotted = all("." in word for word in words)
-        return key in self.ambiguous_credentials and (trusted or dotted)
+        if key not in self.ambiguous_credentials:
+            return False
+        return trusted or all("." in word for word in words)
+
+    def may_end_credential(self, token: str) -> bool:
+        """False when no credential ends with the word ``token`` (most names: a quick no)."""
+        return dotless_key(token) in self.credential_endings
 
     def is_job_title(self, text: str, *, after_name: bool) -> bool:
         """Whether ``text`` is a job title. ``after_name``: it follows a name after a comma or
@@ -86,7 +107,7 @@ class NameWords:
         changed = True
         while changed:
             changed = False
-            for modifier in self.job_modifiers:
+            for modifier in self.job_modifiers_by_word.get(key.split(" ", 1)[0], ()):
                 if key.startswith(modifier + " "):
                     key, changed = key[len(modifier) + 1 :], True
                     break
@@ -95,9 +116,9 @@ class NameWords:
     def is_company(self, words: list[str]) -> bool:
         """A company word anywhere, or a legal form beside another word ("Acme LLC", and
         "LLC, Acme" too: the comma form of a name puts the last word first)."""
-        if any(phrase_key(word) in self.company_words for word in words):
+        if not self.company_words.isdisjoint(map(phrase_key, words)):
             return True
-        return len(words) > 1 and any(dotless_key(word) in self.legal_forms for word in words)
+        return len(words) > 1 and not self.legal_forms.isdisjoint(map(dotless_key, words))
 
 
 @cache

@@ -19,6 +19,8 @@ numbers (``address_unparseable``; usaddress raises RepeatedLabelError on many re
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from typing import NamedTuple
 
 import usaddress
 
@@ -49,6 +51,12 @@ def _table(spellings: dict[str, list[str]]) -> dict[str, str]:
     }
 
 
+# Streets, cities, states and ZIP codes repeat across addresses: their pure per-string
+# helpers are cached, each entry a few short strings (~0.3 kB), so ~5 MB a cache when full.
+_TEXT_CACHE_SIZE = 1 << 14
+
+
+@lru_cache(maxsize=_TEXT_CACHE_SIZE)
 def _key(text: str) -> str:
     return " ".join(text.casefold().replace(".", " ").replace("-", " ").split())
 
@@ -73,6 +81,7 @@ _USED_PREFIXES = ("AddressNumber", "StreetName", "USPSBox", "Subaddress", "Occup
 _USED = {"PlaceName", "StateName", "ZipCode"}
 
 
+@lru_cache(maxsize=_TEXT_CACHE_SIZE)
 def _title(text: str) -> str:
     titled = title_case(" ".join(text.split()))
     return _WORD.sub(lambda m: m[0].upper() if m[0].casefold() in _UPPERCASE else m[0], titled)
@@ -121,11 +130,23 @@ def _unit(parts: dict[str, str]) -> str:
     return " ".join(filter(None, pieces))
 
 
+@lru_cache(maxsize=_TEXT_CACHE_SIZE)
 def _city(text: str) -> str:
     if not text:
         return ""
     result = normalize_city(text, {})
     return result.value if result.value is not None else _title(text)
+
+
+@lru_cache(maxsize=_TEXT_CACHE_SIZE)
+def _state(text: str) -> str:
+    return state_code(text) or text.upper()
+
+
+@lru_cache(maxsize=_TEXT_CACHE_SIZE)
+def _zip(text: str) -> str:
+    zip_parts = split_zip(text)
+    return "-".join(filter(None, zip_parts)) if zip_parts else text
 
 
 def _reason(parts: dict[str, str], kind: str, street: str) -> str | None:
@@ -143,27 +164,124 @@ def _reason(parts: dict[str, str], kind: str, street: str) -> str | None:
     return None
 
 
+# usaddress.tag, taken apart to skip its per-address overhead (see ``_tag``). Tokens repeat
+# across addresses (words always, numbers often), so their CRF attributes are cached:
+# ~1.3 kB an entry, ~21 MB when full.
+_TOKEN_CACHE_SIZE = 1 << 14
+_Tagged = tuple[dict[str, str], str]
+
+
+class _Attributes(NamedTuple):
+    """A token's CRF attributes, as itself and as the neighbour of another token."""
+
+    own: tuple[str, ...]
+    previous: tuple[str, ...]  # to the token after it
+    previous_first: tuple[str, ...]  # ... when it is the address's first token
+    next: tuple[str, ...]  # to the token before it
+    next_last: tuple[str, ...]  # ... when it is the address's last token
+
+
+@lru_cache(maxsize=_TOKEN_CACHE_SIZE)
+def _token_attributes(token: str) -> _Attributes:
+    """``usaddress.tokenFeatures`` as pycrfsuite names them ({"word": "main"} -> "word:main").
+
+    A False feature is left out: pycrfsuite gives it weight 0.0, and crfsuite adds weight * 0.0
+    to a label score that starts at +0.0, which changes no bit of it (the model's weights are
+    all finite), so the tags are exactly the same. Every attribute left has weight 1.0.
+    """
+    features = usaddress.tokenFeatures(token).items()  # values are str or bool
+    own = tuple(
+        f"{key}:{value}" if isinstance(value, str) else key
+        for key, value in features
+        if value is not False
+    )
+    previous = tuple(f"previous:{name}" for name in own)
+    after = tuple(f"next:{name}" for name in own)
+    return _Attributes(
+        own, previous, (*previous, "previous:address.start"), after, (*after, "next:address.end")
+    )
+
+
+def _crf_items(tokens: list[str]) -> list[tuple[str, ...]]:
+    """``usaddress.tokens2features(tokens)`` as pycrfsuite flattens it for the tagger, attribute
+    for attribute in the same order (so the same sums), less the False ones."""
+    attributes = [_token_attributes(token) for token in tokens]
+    last = len(attributes) - 1
+    if last == 0:
+        return [(*attributes[0].own, "address.start", "address.end")]
+    after_first = attributes[1].next_last if last == 1 else attributes[1].next
+    items = [(*attributes[0].own, *after_first, "address.start")]
+    for i in range(1, last):
+        before = attributes[i - 1].previous_first if i == 1 else attributes[i - 1].previous
+        after = attributes[i + 1].next_last if i == last - 1 else attributes[i + 1].next
+        items.append(attributes[i].own + before + after)
+    before_last = attributes[-2].previous_first if last == 1 else attributes[-2].previous
+    items.append((*attributes[-1].own, *before_last, "address.end"))
+    return items
+
+
+def _tag(value: str) -> _Tagged | None:
+    """``usaddress.tag(value)``, or None where it raises RepeatedLabelError (which parses the
+    address a second time just for its message). Other parser errors propagate as from it."""
+    tokens = usaddress.tokenize(value)
+    labels = usaddress.TAGGER.tag(_crf_items(tokens)) if tokens else []
+    grouped: dict[str, list[str]] = {}
+    last_label = None
+    is_intersection = False
+    for token, label in zip(tokens, labels, strict=True):
+        if label == "IntersectionSeparator":
+            is_intersection = True
+        if is_intersection and "StreetName" in label:
+            label = "Second" + label
+        if label == last_label:
+            grouped[label].append(token)
+        elif label in grouped:
+            return None
+        else:
+            grouped[label] = [token]
+        last_label = label
+    tagged = {label: " ".join(words).strip(" ,;") for label, words in grouped.items()}
+    if "AddressNumber" in grouped and not is_intersection:
+        return tagged, "Street Address"
+    if is_intersection and "AddressNumber" not in grouped:
+        return tagged, "Intersection"
+    return tagged, "PO Box" if "USPSBoxID" in grouped else "Ambiguous"
+
+
 def normalize_value(value: str, options: OptionsMap) -> FieldResult:
     try:
-        tagged, kind = usaddress.tag(value)
-    except Exception:  # RepeatedLabelError above all; whatever the parser raises is a reason
+        tagged = _tag(value)
+    except Exception:  # whatever the parser raises is a reason
+        tagged = None
+    if tagged is None:  # RepeatedLabelError above all
         return invalid(COMPONENTS, "address_unparseable")
-    parts = {label: text.strip(" ,;") for label, text in tagged.items()}
+    return _from_tags(*tagged)
+
+
+def _normalize_reference(value: str) -> FieldResult:
+    """``normalize_value`` on ``usaddress.tag`` itself, which ``_tag`` must match (tests, bench)."""
+    try:
+        tagged = usaddress.tag(value)
+    except Exception:
+        return invalid(COMPONENTS, "address_unparseable")
+    return _from_tags(*tagged)
+
+
+def _from_tags(parts: dict[str, str], kind: str) -> FieldResult:
+    """The result for usaddress's labelled parts (stripped of " ,;", as it does) and type."""
     street = _street(parts)
     reason = _reason(parts, kind, street)
     if reason:
         return invalid(COMPONENTS, reason)
     labels = ("AddressNumberPrefix", "AddressNumber", "AddressNumberSuffix")
     number = " ".join(filter(None, (_identifier(parts.get(label, "")) for label in labels)))
-    state = parts.get("StateName", "")
-    zip_parts = split_zip(parts.get("ZipCode", ""))
     components = (
         number,
         street,
         _unit(parts),
         _city(parts.get("PlaceName", "")),
-        state_code(state) or state.upper(),
-        "-".join(filter(None, zip_parts)) if zip_parts else parts.get("ZipCode", ""),
+        _state(parts.get("StateName", "")),
+        _zip(parts.get("ZipCode", "")),
     )
     line = " ".join(filter(None, components[:3]))
     last_line = " ".join(filter(None, components[4:]))

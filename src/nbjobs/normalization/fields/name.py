@@ -34,7 +34,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 from unicodedata import category as _category
 
 import ftfy
@@ -83,6 +83,8 @@ _NICKNAME = re.compile(
     r"\"([^\"]*)\"|\u201c([^\u201d]*)\u201d|\(([^()]*)\)|\[([^\[\]]*)\]"
     r"|(?<!\w)'([^']*)'(?!\w)|\u2018([^\u2019]*)\u2019"
 )
+# The characters a _NICKNAME match starts with: text without any has none.
+_NICKNAME_OPENERS = frozenset("\"\u201c(['\u2018")
 _UNPAIRED = str.maketrans('()[]"\u201c\u201d', "       ")
 _SEPARATORS = re.compile(r",|;|\s[-\u2013\u2014|]\s|\s[\u2013\u2014]|[\u2013\u2014]\s")
 _MAX_REPAIR_ROUNDS = 3
@@ -153,17 +155,21 @@ def _normalize(value: str, options: OptionsMap, *, fast: bool) -> tuple[FieldRes
             notes.append("ascii_folded")
         text = folded
     # "J.R.R. Tolkien" -> "J. R. R. Tolkien", as nameparser reads (and rewrites) initials.
-    text = _GLUED_INITIALS.sub(". ", text.translate(_ASCII_SYMBOLS))
+    text = text.translate(_ASCII_SYMBOLS)
+    if "." in text:
+        text = _GLUED_INITIALS.sub(". ", text)
     text = " ".join(text.split())
-    if any(char.isdigit() for char in text):
+    if any(map(str.isdigit, text)):
         return invalid(COMPONENTS, "name_has_digits"), False
-    text, pronouns = _PRONOUNS.subn(" ", text)
-    if pronouns:
-        notes.append("pronoun_removed")
+    if "/" in text:  # every pronoun pattern has one ("she/her"): most names skip the regex
+        text, pronouns = _PRONOUNS.subn(" ", text)
+        if pronouns:
+            notes.append("pronoun_removed")
 
     nicknames: list[str] = []
     # Brackets and quotes left unpaired are noise: "A(B" is no nickname.
-    text = _NICKNAME.sub(lambda m: _set_aside(m, words, nicknames, notes), text)
+    if not _NICKNAME_OPENERS.isdisjoint(text):
+        text = _NICKNAME.sub(lambda m: _set_aside(m, words, nicknames, notes), text)
     text = text.translate(_UNPAIRED)
 
     names, suffixes, had_job = _split_parts(text, words, notes, shouting=value.isupper())
@@ -196,7 +202,7 @@ def _normalize(value: str, options: OptionsMap, *, fast: bool) -> tuple[FieldRes
             last, unsure = f"{last} {_capitalize(piece)}".strip(), True
         else:
             notes.append("credential_removed")
-    if not any(char.isalpha() for char in first + middle + last):
+    if not any(map(str.isalpha, first + middle + last)):
         return invalid(COMPONENTS, "name_empty"), False
     prefix = " ".join([*prefixes, title]).strip()
     suffix = " ".join([*generational, *suffixes])
@@ -253,27 +259,42 @@ def _parse_simple(core: str) -> _Parsed | None:
         tokens = core.split(" ")
     if not 2 <= len(tokens) <= 4 or "," in tail:
         return None
-    words, parts = _nameparser_vocabulary()
     for index, token in enumerate(tokens):
-        if _SIMPLE_WORD.fullmatch(token) and len(token) > 1:
-            lowered = token.lower()
-            if lowered in words or any(
-                part in parts or not part.strip("ivxlcdm")  # "Vi", "XIV": a suffix to it
-                for part in _WORD_PARTS.split(lowered)
-            ):
-                return None
-        elif not (0 < index < len(tokens) - 1 and _SIMPLE_INITIAL.fullmatch(token)):
+        kind = _simple_token(token)
+        if kind is None:
+            return None
+        if kind == "initial" and not 0 < index < len(tokens) - 1:
             return None  # an initial only between first and last names
-        elif token[0].lower() in words:
-            return None  # "E.", "Y.": conjunctions to nameparser
     first, *middles, last = tokens
     middle = " ".join(middles)
-    cased = (
-        _LETTER_RUN.sub(_cap_word, first),
-        _LETTER_RUN.sub(_cap_word, middle),
-        _LETTER_RUN.sub(_cap_word, last),
-    )
+    cased = (_cap_words(first), _cap_words(middle), _cap_words(last))
     return (first, middle, last), cased, "", [], ""
+
+
+@lru_cache(maxsize=1 << 16)
+def _simple_token(token: str) -> str | None:
+    """How ``_parse_simple`` may take ``token``: "word", a word of plain letters outside
+    nameparser's vocabulary; "initial", a letter and a dot; None, not at all."""
+    words, parts = _nameparser_vocabulary()
+    if _SIMPLE_WORD.fullmatch(token) and len(token) > 1:
+        lowered = token.lower()
+        if lowered in words or any(
+            part in parts or not part.strip("ivxlcdm")  # "Vi", "XIV": a suffix to it
+            for part in _WORD_PARTS.split(lowered)
+        ):
+            return None
+        return "word"
+    if not _SIMPLE_INITIAL.fullmatch(token):
+        return None
+    if token[0].lower() in words:
+        return None  # "E.", "Y.": conjunctions to nameparser
+    return "initial"
+
+
+@lru_cache(maxsize=1 << 16)
+def _cap_words(text: str) -> str:
+    """nameparser's force-casing of the plain words of ``text`` (memoized: names recur)."""
+    return _LETTER_RUN.sub(_cap_word, text)
 
 
 @cache
@@ -329,9 +350,7 @@ def _split_parts(
     suffixes: list[str] = []
     had_job = False
     for index, raw in enumerate(_SEPARATORS.split(text)):
-        stripped = (_STRAY.sub("", word) for word in raw.split())
-        # Words of punctuation alone go, except the joiners that mark two people.
-        part = " ".join(w for w in stripped if w in "&+/" or any(c.isalnum() for c in w))
+        part = " ".join([w for w in map(_part_word, raw.split()) if w is not None])
         if not part:
             continue
         key = dotless_key(part)
@@ -349,6 +368,16 @@ def _split_parts(
     return names, suffixes, had_job
 
 
+@lru_cache(maxsize=1 << 16)
+def _part_word(word: str) -> str | None:
+    """``word`` without stray quotes, brackets and dashes at its ends; None for a word of
+    punctuation alone, except the joiners that mark two people ("&", "+", "/")."""
+    stripped = _STRAY.sub("", word)
+    if stripped in "&+/" or any(map(str.isalnum, stripped)):
+        return stripped
+    return None
+
+
 def _is_credentials(tokens: list[str], words: NameWords, *, trusted: bool) -> bool:
     """Whether ``tokens`` are nothing but credentials ("MSc CSC ABS", "LEED AP")."""
     end = len(tokens)
@@ -364,6 +393,8 @@ def _credential_start(
     tokens: list[str], end: int, words: NameWords, *, trusted: bool
 ) -> int | None:
     """Where a credential ending at ``end`` starts, the longest match first, or None."""
+    if end and not words.may_end_credential(tokens[end - 1]):
+        return None
     for width in range(min(words.credential_words, end), 0, -1):
         if words.is_credential(tokens[end - width : end], trusted=trusted):
             return end - width

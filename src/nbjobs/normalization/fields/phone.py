@@ -21,7 +21,15 @@ import re
 from typing import Any
 
 import phonenumbers
-from phonenumbers import PhoneNumber, PhoneNumberFormat, PhoneNumberType
+from phonenumbers import (
+    COUNTRY_CODE_TO_REGION_CODE,
+    PhoneMetadata,
+    PhoneNumber,
+    PhoneNumberFormat,
+    PhoneNumberType,
+)
+from phonenumbers.phonenumberutil import _number_type_helper
+from phonenumbers.re_util import re_compile
 
 from . import FieldResult, Option, OptionsMap, invalid, map_values
 
@@ -75,20 +83,21 @@ def normalize_value(value: str, options: OptionsMap) -> FieldResult:
     repaired = _repair_typos(value)
     if repaired is not None:
         number = _parse(repaired, region)
-        line_type = _line_type(number) if number is not None else None
-        if number is not None and line_type is not None:
-            if _is_fake(number):
-                return invalid(COMPONENTS, "phone_fake")
-            return _result(number, line_type, repaired=True)
+        if number is not None:
+            number_region, line_type = _region_and_line_type(number)
+            if line_type is not None:
+                if _is_fake(number):
+                    return invalid(COMPONENTS, "phone_fake")
+                return _result(number, number_region, line_type, repaired=True)
     number = _parse(value, region)
     if number is None:
         return invalid(COMPONENTS, "phone_unparseable")
     if _is_fake(number):
         return invalid(COMPONENTS, "phone_fake")
-    line_type = _line_type(number)
+    number_region, line_type = _region_and_line_type(number)
     if line_type is None:
         return invalid(COMPONENTS, "phone_invalid")
-    return _result(number, line_type, repaired=False)
+    return _result(number, number_region, line_type, repaired=False)
 
 
 normalize_values = map_values(normalize_value)
@@ -121,17 +130,49 @@ def _is_fake(number: PhoneNumber) -> bool:
     return number.country_code == 1 and len(digits) == 10 and digits[3:8] == "55501"
 
 
-def _line_type(number: PhoneNumber) -> str | None:
-    """The number type's name, None when the number is not valid.
+def _region_and_line_type(number: PhoneNumber) -> tuple[str, str | None]:
+    """``region_code_for_number`` and the number type's name (None when the number is not
+    valid, as ``is_valid_number`` would say), found in one pass.
 
-    phonenumbers' ``is_valid_number`` is ``number_type(...) != UNKNOWN`` plus the same region
-    lookup, the costliest step for +1 numbers; asking for the type alone does that work once.
+    For a calling code shared by several regions (+1, +7, +44), phonenumbers finds the region
+    by typing the number against each region in turn, then ``number_type`` and
+    ``region_code_for_number`` would each do all of that again: the costliest steps of a phone
+    number. This is the same walk, as phonenumbers writes it, done once and keeping the type
+    it found on the way. Tests hold it equal to the two public functions.
     """
-    kind = phonenumbers.number_type(number)
-    return None if kind == PhoneNumberType.UNKNOWN else _LINE_TYPES[kind]
+    nsn = phonenumbers.national_significant_number(number)
+    regions = COUNTRY_CODE_TO_REGION_CODE.get(number.country_code)
+    if regions is None:
+        return "", None
+    region, kind = (regions[0], None) if len(regions) == 1 else _walk_regions(nsn, regions)
+    if region is None:
+        return "", None
+    if kind is None:
+        metadata = PhoneMetadata.metadata_for_region_or_calling_code(number.country_code, region)
+        if metadata is None:
+            return region, None
+        kind = _number_type_helper(nsn, metadata)
+    return region, None if kind == PhoneNumberType.UNKNOWN else _LINE_TYPES[kind]
 
 
-def _result(number: PhoneNumber, line_type: str, *, repaired: bool) -> FieldResult:
+def _walk_regions(nsn: str, regions: tuple[str, ...]) -> tuple[str | None, int | None]:
+    """phonenumbers' ``_region_code_for_number_from_list``: the first region whose leading
+    digits match, or for which the number has a type; with that type when it was computed."""
+    for code in regions:
+        metadata = PhoneMetadata.metadata_for_region(code.upper(), None)
+        if metadata is None:
+            continue
+        if metadata.leading_digits is not None:
+            if re_compile(metadata.leading_digits).match(nsn):
+                return code, None
+        else:
+            kind = _number_type_helper(nsn, metadata)
+            if kind != PhoneNumberType.UNKNOWN:
+                return code, kind
+    return None, None
+
+
+def _result(number: PhoneNumber, region: str, line_type: str, *, repaired: bool) -> FieldResult:
     extension = number.extension or ""
     number.extension = None  # formats below without " ext. 123": that has its own component
     e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
@@ -139,7 +180,7 @@ def _result(number: PhoneNumber, line_type: str, *, repaired: bool) -> FieldResu
         e164,
         phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL),
         phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL),
-        phonenumbers.region_code_for_number(number) or "",
+        region,
         line_type,
         extension,
     )

@@ -1,0 +1,147 @@
+"""Parsed results of one field type, kept as columns, so a chunk is assembled in bulk.
+
+Real columns repeat values, across the chunks of a job as much as within one: a value is parsed
+once and its result used by every chunk that holds it. Kept as :class:`FieldResult` objects,
+each use would still cost Python work per output column (taking the value and each component
+apart, the error text, the repair notes, the summary counts), about as much as assembling a
+row. Here a result becomes a *row* once, when it is added: its output texts in one column per
+slot (the canonical value or "", then each component), its reason and its repair notes as
+small integer ids, and its summary status. A chunk then needs one dict lookup per distinct
+value (``index``), and everything else is NumPy or Arrow over whole columns (``engine``).
+
+Memory is bounded by ``capacity``: beyond it, the oldest values leave the ``index`` (they will
+be parsed again if they come back), and their rows are dropped at the next compaction, unless
+a pending chunk still uses them: ``compact`` renumbers the rows and the ``pending`` row maps
+that refer to them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, MutableMapping, Sequence
+
+import numpy as np
+
+from .fields import FieldResult
+
+# Summary status of a row: an empty value, an invalid one, a valid one written differently
+# from its stripped input, and a valid one unchanged.
+NULL, INVALID, CHANGED, UNCHANGED = range(4)
+
+RowMap = MutableMapping[str, int]  # value -> row, for the values of one pending chunk
+# Dropped rows are left in place until there are at least this many (and as many as the rest).
+COMPACT_MIN_ROWS = 4096
+
+
+class ResultStore:
+    """The results of one field type, one row each (module docstring)."""
+
+    def __init__(self, width: int, capacity: int) -> None:
+        """``width``: output slots per result (1 + its components); ``capacity``: values
+        remembered (0: none, every chunk parses its values again)."""
+        self.capacity = capacity
+        self.index: dict[str, int] = {}  # value -> its newest row
+        self.size = 0
+        self._first_indexed = 0  # rows below this have left the index
+        self.keys = np.empty(0, dtype=object)  # row -> its value
+        self.slots = np.empty((width, 0), dtype=object)  # slot x row -> output text
+        self.reason_ids = np.empty(0, dtype=np.int64)  # row -> id in reasons (0: valid)
+        self.notes_ids = np.empty(0, dtype=np.int64)  # row -> id in notes (0: none)
+        self.status = np.empty(0, dtype=np.int8)  # row -> NULL, INVALID, CHANGED, UNCHANGED
+        self.reasons: dict[str, int] = {"": 0}  # reason code -> id (a type has a few)
+        self.notes: dict[tuple[str, ...], int] = {(): 0}  # repair notes -> id (a few dozen)
+
+    def split(self, values: Iterable[str]) -> tuple[dict[str, int], list[str]]:
+        """The rows of the ``values`` held here, and the values without one, in order."""
+        index, found, missing = self.index, {}, []
+        for value in values:
+            row = index.get(value)
+            if row is None:
+                missing.append(value)
+            else:
+                found[value] = row
+        return found, missing
+
+    def add(self, values: Sequence[str], results: Sequence[FieldResult]) -> range:
+        """Store the ``results`` of ``values``; returns their rows. Call ``compact`` after
+        handing the rows to the chunks waiting for them."""
+        start, count = self.size, len(values)
+        if not count:
+            return range(start, start)
+        self._reserve(count)
+        end = start + count
+        self.keys[start:end] = values
+        block = np.empty((count, self.slots.shape[0]), dtype=object)
+        block[:] = [(r.value or "", *r.components) for r in results]
+        self.slots[:, start:end] = block.T
+        reasons, notes = self.reasons, self.notes
+        self.reason_ids[start:end] = [
+            reasons.setdefault(r.reason or "", len(reasons)) for r in results
+        ]
+        self.notes_ids[start:end] = [notes.setdefault(r.notes, len(notes)) for r in results]
+        self.status[start:end] = [
+            NULL
+            if not value
+            else INVALID
+            if r.reason
+            else UNCHANGED
+            if r.value == value
+            else CHANGED
+            for value, r in zip(values, results, strict=True)
+        ]
+        self.size = end
+        if self.capacity > 0:
+            self.index.update(zip(values, range(start, end), strict=True))
+            self._evict()
+        return range(start, end)
+
+    def _reserve(self, count: int) -> None:
+        room = self.keys.shape[0]
+        if self.size + count <= room:
+            return
+        room = max(self.size + count, 2 * room, 1024)  # doubling: amortized copies
+
+        def grown(array: np.ndarray) -> np.ndarray:
+            bigger = np.empty((*array.shape[:-1], room), dtype=array.dtype)
+            bigger[..., : self.size] = array[..., : self.size]
+            return bigger
+
+        self.keys, self.slots = grown(self.keys), grown(self.slots)
+        self.reason_ids, self.notes_ids = grown(self.reason_ids), grown(self.notes_ids)
+        self.status = grown(self.status)
+
+    def _evict(self) -> None:
+        """Oldest values out of the index until it holds ``capacity``."""
+        index, keys = self.index, self.keys
+        row = self._first_indexed
+        while len(index) > self.capacity:
+            key = keys[row]
+            if index.get(key) == row:  # not since parsed again (a newer row)
+                del index[key]
+            row += 1
+        self._first_indexed = row
+
+    def compact(self, pending: Iterable[RowMap]) -> None:
+        """Drop the rows neither indexed nor used by a ``pending`` chunk, once they are as
+        many as the rest (so each row is copied a bounded number of times); renumber the
+        index and ``pending`` in place."""
+        pending = list(pending)
+        live = len(self.index) + sum(len(rows) for rows in pending)
+        if self.size < 2 * live + COMPACT_MIN_ROWS:
+            return
+        keep = np.zeros(self.size, dtype=bool)
+        keep[np.fromiter(self.index.values(), np.int64, len(self.index))] = True
+        for rows in pending:
+            keep[np.fromiter(rows.values(), np.int64, len(rows))] = True
+        renumbered = (np.cumsum(keep) - 1).tolist()
+        self._first_indexed = int(keep[: self._first_indexed].sum())
+        kept = int(keep.sum())
+        self.keys = self.keys[: self.size][keep]
+        self.slots = self.slots[:, : self.size][:, keep]
+        self.reason_ids = self.reason_ids[: self.size][keep]
+        self.notes_ids = self.notes_ids[: self.size][keep]
+        self.status = self.status[: self.size][keep]
+        self.size = kept
+        self.index = {value: renumbered[row] for value, row in self.index.items()}
+        for rows in pending:
+            for value, row in rows.items():
+                rows[value] = renumbered[row]

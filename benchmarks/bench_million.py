@@ -48,9 +48,16 @@ from tests.jupyter_process import JupyterProcess
 
 
 def descendants(pid: int) -> list[int]:
-    found, todo = [], [pid]
+    return list(depths(pid))
+
+
+def depths(pid: int) -> dict[int, int]:
+    """Every process under ``pid`` with its depth: under the server, 1 is the runner's
+    forkserver, 2 a job's worker, 3 its pool's forkserver, 4 the pool processes."""
+    found: dict[int, int] = {}
+    todo = [(pid, 0)]
     while todo:
-        parent = todo.pop()
+        parent, depth = todo.pop()
         try:
             tasks = os.listdir(f"/proc/{parent}/task")
         except FileNotFoundError:
@@ -61,8 +68,9 @@ def descendants(pid: int) -> list[int]:
                     children = [int(child) for child in file.read().split()]
             except FileNotFoundError:
                 continue
-            found += children
-            todo += children
+            for child in children:
+                found.setdefault(child, depth + 1)
+                todo.append((child, depth + 1))
     return found
 
 
@@ -103,16 +111,26 @@ class TreeSampler:
         self.interval = interval
         self.peak_rss = self.peak_pss = self.peak_processes = 0
         self.peak_worker_rss = 0
+        # The job's own processes (worker, pool forkserver, pool processes): depth >= 2.
+        self.peak_job_rss = self.peak_job_pss = 0
+        self.peak_rss_by_depth: dict[int, int] = {}
         self.cpu: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            pids = [self.root, *descendants(self.root)]
+            tree = {self.root: 0, **depths(self.root)}
+            pids = list(tree)
             for pid in pids:
                 self.cpu[pid] = max(self.cpu.get(pid, 0.0), cpu_seconds(pid))
             sizes = [memory_kb(pid) for pid in pids]
+            job = [size for pid, size in zip(pids, sizes, strict=True) if tree[pid] >= 2]
+            self.peak_job_rss = max(self.peak_job_rss, sum(s[0] for s in job))
+            self.peak_job_pss = max(self.peak_job_pss, sum(s[1] for s in job))
+            for pid, (rss, _) in zip(pids, sizes, strict=True):
+                depth = tree[pid]
+                self.peak_rss_by_depth[depth] = max(self.peak_rss_by_depth.get(depth, 0), rss)
             rss, pss = sum(s[0] for s in sizes), sum(s[1] for s in sizes)
             self.peak_rss = max(self.peak_rss, rss)
             self.peak_pss = max(self.peak_pss, pss)
@@ -192,6 +210,14 @@ def run_job(workdir: Path, csv_path: Path, rows: int, processes: int) -> dict[st
             "peak_pss_sum_mb": round(memory.peak_pss / 1024),
             "peak_rss_under_server_mb": round(memory.peak_worker_rss / 1024),
             "processes_at_peak": memory.peak_processes,
+            "peak_job_rss_sum_mb": round(memory.peak_job_rss / 1024),
+            "peak_job_pss_sum_mb": round(memory.peak_job_pss / 1024),
+            "peak_rss_mb_by_role": {
+                role: round(memory.peak_rss_by_depth.get(depth, 0) / 1024)
+                for depth, role in enumerate(
+                    ("server", "runner forkserver", "worker", "pool forkserver", "pool process")
+                )
+            },
         }
     finally:
         server.stop()

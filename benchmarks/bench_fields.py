@@ -6,8 +6,9 @@ on the same distinct generated values, with the results checked identical.
         [--rounds 3] [--seed 1] [--baseline-rev HEAD | --baseline-dir OLD/src]
 
 Each round times both modules over every value (order alternating between rounds) through
-``normalize_values`` with the default options, and checks they give the same results; the best
-round of each is reported, as on a shared machine the slower rounds measure the neighbours.
+``normalize_values`` with the default options, their bounded caches emptied first, and checks
+they give the same results; the best round of each is reported, as on a shared machine the
+slower rounds measure the neighbours.
 """
 
 from __future__ import annotations
@@ -91,9 +92,19 @@ def _exec_module(full_name: str, source: str) -> ModuleType:
     return module
 
 
+def clear_caches(module: ModuleType) -> None:
+    """Empty the bounded lru_caches of ``module``: each round starts cold, as a new worker does
+    on values it has not seen (a later round would otherwise find every value cached)."""
+    for function in vars(module).values():
+        info = getattr(function, "cache_info", None)
+        if info is not None and info().maxsize is not None:
+            function.cache_clear()
+
+
 def bench(kind: str, old: ModuleType, values: list[str], rounds: int) -> tuple[float, float]:
     """Best seconds of (baseline, current) over ``values``; exits if they disagree."""
     options = validate_options(None)
+    modules = {"baseline": old, "current": CURRENT[kind]}
     paths = {"baseline": old.normalize_values, "current": CURRENT[kind].normalize_values}
     for normalize in paths.values():  # word lists, metadata and caches of imports warmed
         normalize(values[:50], options)
@@ -102,6 +113,7 @@ def bench(kind: str, old: ModuleType, values: list[str], rounds: int) -> tuple[f
         order = list(paths) if round_ % 2 == 0 else list(paths)[::-1]
         results = {}
         for label in order:
+            clear_caches(modules[label])
             start = time.perf_counter()
             results[label] = paths[label](values, options)
             best[label] = min(best[label], time.perf_counter() - start)

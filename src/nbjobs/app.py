@@ -64,8 +64,8 @@ class NbJobs(ExtensionApp):
         config=True,
         help=(
             "Parsed values a job remembers per field type (in its worker process), so a "
-            "repeated value is parsed once (about 0.45 kB each: the default bounds a six-type "
-            "job near 270 MB); lower it to save memory, 0 to remember nothing."
+            "repeated value is parsed once (about 0.3 kB each: the default bounds a six-type "
+            "job near 180 MB); lower it to save memory, 0 to remember nothing."
         ),
     )
     data_dir = Unicode(

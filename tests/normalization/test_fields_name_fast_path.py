@@ -160,3 +160,14 @@ def test_every_credential_ends_with_a_word_that_may_end_one():
     words = name_words()
     for spelling in _credential_spellings():
         assert words.may_end_credential(spelling.split()[-1]), spelling
+
+
+def test_memoized_parse_equals_a_fresh_parse_on_the_benchmark_names():
+    # ``_parse`` is memoized: a cached reading is the one nameparser gives afresh.
+    rng = random.Random(17)
+    cores = ["Li Allen", "steven king", "van der berg, margaret s.", "JOSEPH E. GARCIA"]
+    cores += [" ".join(messy_full_name(rng).split()) for _ in range(300)]
+    for core in cores:
+        fresh = name._parse.__wrapped__(core)
+        assert name._parse(core) == fresh, core
+        assert name._parse(core) == fresh, core  # from the cache

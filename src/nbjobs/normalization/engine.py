@@ -42,8 +42,8 @@ VALID_COLUMN = "_valid"
 ERRORS_COLUMN = "_errors"
 REPAIRS_COLUMN = "_repairs"
 ERROR_SEPARATOR = "; "
-# Parsed values remembered per field type: about 0.45 kB each with their components (measured,
-# benchmarks/README.md), so at most ~45 MB per type.
+# Parsed values remembered per field type: about 0.3 kB each with their outputs (measured,
+# benchmarks/README.md), so at most ~30 MB per type.
 DEFAULT_CACHE_SIZE = 100_000
 
 
@@ -194,7 +194,7 @@ class Normalizer:
     unusable); a combination's column is built per row before normalizing (module docstring).
     ``options``: job options, validated here; defaults filled in.
     ``cache_size``: distinct values remembered per field type across chunks; default 100,000
-    (a bound on memory: about 45 MB per type when full); 0 remembers nothing.
+    (a bound on memory: about 30 MB per type when full); 0 remembers nothing.
 
     ``normalize_chunk`` runs three steps that a pool of processes can also run apart
     (``chunk_pool``): ``plan`` (the distinct values, and which of them the cache lacks),
@@ -218,7 +218,8 @@ class Normalizer:
         self._pending: list[Plan] = []  # planned, not finished: their rows must stay
 
     def plan(self, df: pd.DataFrame) -> Plan:
-        """``df``'s typed values, with what the cache already knows of them (step 1 of 3)."""
+        """``df``'s typed values, with what the cache already knows of them (step 1 of 3).
+        Until ``finish``, the rows the plan refers to are kept whatever ``cache_size`` says."""
         validate_spec(self.spec, list(df.columns))
         df = _with_combined(df, self._combined)
         layout = _layout(list(df.columns), self.spec)
@@ -260,9 +261,16 @@ class Normalizer:
 
     def normalize_chunk(self, df: pd.DataFrame) -> ChunkResult:
         plan = self.plan(df)
-        for kind, values in plan.missing.items():
-            self.resolve([plan], kind, values, self.parse(kind, values))
+        try:
+            for kind, values in plan.missing.items():
+                self.resolve([plan], kind, values, self.parse(kind, values))
+        except BaseException:
+            self._forget(plan)  # its rows need not be kept for it
+            raise
         return self.finish(plan)
+
+    def _forget(self, plan: Plan) -> None:
+        self._pending = [pending for pending in self._pending if pending is not plan]
 
     def finish(self, plan: Plan) -> ChunkResult:
         """The normalized chunk, once every missing value of ``plan`` is resolved (step 3).
@@ -270,7 +278,7 @@ class Normalizer:
         Per distinct value of a column, one lookup of its row; the rest is whole columns
         (``results``): output texts taken by Arrow, reasons and repair notes as row ids.
         """
-        self._pending = [pending for pending in self._pending if pending is not plan]
+        self._forget(plan)
         frame, layout = plan.frame, plan.layout
         added: dict[str, pd.Series] = {}
         valid = np.ones(len(frame), dtype=bool)

@@ -153,10 +153,13 @@ def iso_seconds(start: str, end: str) -> float:
     return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
 
 
-def run_job(workdir: Path, csv_path: Path, rows: int, processes: int) -> dict[str, Any]:
+def run_job(
+    workdir: Path, csv_path: Path, rows: int, processes: int, cache_size: int | None = None
+) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(dir=workdir, prefix=f"server-p{processes}-"))
     extra = [
         f"--NbJobs.processes_per_job={processes}",
+        *([f"--NbJobs.cache_size={cache_size}"] if cache_size is not None else []),
         f"--NbJobs.max_upload_bytes={1 << 40}",
         "--ServerApp.log_level=WARN",
     ]
@@ -194,6 +197,7 @@ def run_job(workdir: Path, csv_path: Path, rows: int, processes: int) -> dict[st
         cpu = sum(used - start_cpu.get(pid, 0.0) for pid, used in memory.cpu.items())
         return {
             "processes_per_job": processes,
+            "cache_size": cache_size,
             "rows": job["processedRows"],
             "valid_rows": job["validRows"],
             "seconds": round(done - sent, 2),
@@ -257,6 +261,7 @@ def main() -> None:
     parser.add_argument("--big-csv", type=Path, help="use this file for the big run (kept)")
     parser.add_argument("--keep", type=Path, help="work in this directory and keep it")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--cache-size", type=int, help="NbJobs.cache_size (default: its own)")
     args = parser.parse_args()
 
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="bench-million-"))
@@ -281,7 +286,7 @@ def main() -> None:
         first_csv = first_csv or csv_path
         for processes in (int(p) for p in args.processes.split(",")):
             busy = busy_cores()
-            run = run_job(workdir, csv_path, args.rows, processes)
+            run = run_job(workdir, csv_path, args.rows, processes, args.cache_size)
             run.update(distinct=share, busy_cores_before=busy)
             results["runs"].append(run)
             log(json.dumps(run))
@@ -314,7 +319,7 @@ def main() -> None:
             f"in {time.time() - started:.1f} s"
         )
         processes = int(args.processes.split(",")[0])
-        big = run_job(workdir, csv_path, args.big_rows, processes)
+        big = run_job(workdir, csv_path, args.big_rows, processes, args.cache_size)
         big.update(distinct=args.big_distinct, csv_mb=round(csv_path.stat().st_size / 1e6))
         results["big"] = big
         log(f"big: {json.dumps(big)}")

@@ -43,22 +43,40 @@ def worker_context() -> Any:
     return _context
 
 
+Message = tuple[str, dict[str, Any]] | None  # from a worker; None: its pipe closed
+
+
 @dataclasses.dataclass
 class _Running:
     job: JobRecord
     process: Any
     conn: multiprocessing.connection.Connection
     cancel_event: Any
-    messages: asyncio.Queue[tuple[str, dict[str, Any]] | None]
+    messages: asyncio.Queue[Message]
     task: asyncio.Task[None] | None = None
     finished: bool = False
+
+
+def _drain(first: Message, queue: asyncio.Queue[Message]) -> list[Message]:
+    """``first`` and every message already queued behind it, each run of consecutive progress
+    messages reduced to its last, whose counts supersede the others: a batch of chunks arrives
+    as a burst of progress messages, and each costs a store write and an event."""
+    drained = [first]
+    while not queue.empty():
+        message = queue.get_nowait()
+        last = drained[-1]
+        if message and last and message[0] == last[0] == "progress":
+            drained[-1] = message
+        else:
+            drained.append(message)
+    return drained
 
 
 class JobRunner:
     """Options: ``max_concurrent_jobs`` (default 2), ``chunk_size`` rows per chunk (default
     1000), ``chunk_delay`` seconds to pause after each chunk (default 0; for demos),
-    ``processes_per_job`` processes normalizing one job's chunks (default 1: the worker alone),
-    ``cache_size`` parsed values each of them remembers per field type (memory)."""
+    ``processes_per_job`` processes parsing one job's distinct values (default 1: the worker
+    alone), ``cache_size`` parsed values a job remembers per field type (memory)."""
 
     def __init__(
         self,
@@ -194,12 +212,13 @@ class JobRunner:
     async def _consume(self, running: _Running) -> None:
         job_id = running.job.id
         try:
-            while True:
-                message = await running.messages.get()
-                if message is None:
-                    break
-                kind, data = message
-                await self._handle(running, kind, data)
+            ended = False
+            while not ended:
+                for message in _drain(await running.messages.get(), running.messages):
+                    if message is None:  # the worker's pipe closed
+                        ended = True
+                        break
+                    await self._handle(running, *message)
             if not running.finished and not self._stopping:
                 loop = asyncio.get_running_loop()
                 await loop.run_in_executor(None, running.process.join, 5)

@@ -33,6 +33,14 @@ RowMap = MutableMapping[str, int]  # value -> row, for the values of one pending
 COMPACT_MIN_ROWS = 4096
 
 
+def _status(value: str, result: FieldResult) -> int:
+    if not value:
+        return NULL
+    if result.reason:
+        return INVALID
+    return UNCHANGED if result.value == value else CHANGED
+
+
 class TextColumn:
     """One output slot of every row, laid out as an Arrow ``large_string`` array (UTF-8 bytes
     end to end, and int64 offsets), which ``take`` views without copying: a few bytes of
@@ -124,16 +132,7 @@ class ResultStore:
             reasons.setdefault(r.reason or "", len(reasons)) for r in results
         ]
         self.notes_ids[start:end] = [notes.setdefault(r.notes, len(notes)) for r in results]
-        self.status[start:end] = [
-            NULL
-            if not value
-            else INVALID
-            if r.reason
-            else UNCHANGED
-            if r.value == value
-            else CHANGED
-            for value, r in zip(values, results, strict=True)
-        ]
+        self.status[start:end] = list(map(_status, values, results))
         self.size = end
         if self.capacity > 0:
             self.index.update(zip(values, range(start, end), strict=True))

@@ -9,6 +9,12 @@ CSV outputs, writing them, writing the Parquet output, the progress messages and
 commit; the rest is reading the chunks and converting them to Arrow for Parquet.
 The timers wrap those methods for this run only; ``--cprofile N`` prints the N most expensive
 functions instead (cProfile roughly doubles the run time, so use it for proportions only).
+
+``--processes N`` (N > 1) runs the job with a pool of N parsing processes instead, and reports
+its rate and the CPU of the worker (this process) and of the pool (its descendants), sampled
+every 0.05 s, and this process's peak RSS above what it held before the job:
+
+    .venv/bin/python benchmarks/bench_worker.py --typed --rows 1000000 --distinct 0.1 --processes 2
 """
 
 from __future__ import annotations
@@ -21,12 +27,14 @@ import pickle
 import pstats
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import psutil
 from contacts import (
     COLUMNS,
     TYPED_COLUMNS,
@@ -82,6 +90,7 @@ def main() -> None:
     parser.add_argument(
         "--typed", action="store_true", help="the six typed columns of bench_million.py"
     )
+    parser.add_argument("--processes", type=int, default=1, help="pool processes (module doc)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="nbjobs-bench-worker-") as tmp:
@@ -97,7 +106,12 @@ def main() -> None:
             options={},
             chunk_size=args.chunk_size,
             output_dir=str(Path(tmp) / "out"),
+            processes=args.processes,
+            pool_min_rows=0,
         )
+        if args.processes > 1:
+            print(json.dumps(pooled(job), indent=2))
+            return
         messages: list[tuple[str, dict[str, Any]]] = []
 
         def report(kind: str, data: dict[str, Any]) -> None:
@@ -144,6 +158,50 @@ def main() -> None:
         },
     }
     print(json.dumps(result, indent=2))
+
+
+def pooled(job: worker.WorkerJob) -> dict[str, Any]:
+    """Run ``job`` (with its pool) and report rate, CPU per side and this process's RSS."""
+    me = psutil.Process()
+    cpu: dict[int, float] = {}
+    peak_rss = baseline = me.memory_info().rss
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak_rss
+        while not stop.is_set():
+            for process in [me, *me.children(recursive=True)]:
+                try:
+                    times = process.cpu_times()
+                    cpu[process.pid] = times.user + times.system
+                    if process.pid == me.pid:
+                        peak_rss = max(peak_rss, process.memory_info().rss)
+                except psutil.Error:
+                    pass
+            stop.wait(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    before = sum(me.cpu_times()[:2])
+    sampler.start()
+    messages: list[tuple[str, dict[str, Any]]] = []
+    started = time.perf_counter()
+    worker.process(job, lambda kind, data: messages.append((kind, data)), lambda: False)
+    seconds = time.perf_counter() - started
+    stop.set()
+    sampler.join()
+    kind, final = messages[-1]
+    if kind != "completed":
+        raise RuntimeError(f"the job did not complete: {kind} {final}")
+    own = sum(me.cpu_times()[:2]) - before
+    return {
+        "rows": final["processedRows"],
+        "processes": job.processes,
+        "seconds": round(seconds, 2),
+        "rows_per_s": round(final["processedRows"] / seconds),
+        "worker_cpu_s": round(own, 1),
+        "pool_cpu_s": round(sum(t for pid, t in cpu.items() if pid != me.pid), 1),
+        "worker_peak_rss_growth_mb": round((peak_rss - baseline) / 2**20),
+    }
 
 
 if __name__ == "__main__":

@@ -24,9 +24,7 @@ import contextlib
 import dataclasses
 import multiprocessing
 import queue
-import signal
 import threading
-import traceback
 from collections.abc import Iterator, Mapping
 from typing import Any, NoReturn
 
@@ -36,10 +34,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
+from . import pool_process
 from .normalization import ChunkResult, Normalizer
 from .normalization.engine import DEFAULT_CACHE_SIZE, Plan
-from .normalization.fields import FieldResult
-from .normalization.registry import REGISTRY
 
 # Consecutive chunks are normalized together, up to this many rows: each engine call and each
 # rendering has a fixed cost (about 25 ms of CPU per call for six typed columns), which would
@@ -215,7 +212,7 @@ class ChunkPool:
                 ours, theirs = ctx.Pipe(duplex=True)
                 self.conns.append(ours)
                 process = ctx.Process(
-                    target=_serve,
+                    target=pool_process.serve,
                     args=(theirs, dict(self.normalizer.options)),
                     name=f"{current.name}-pool-{index}",
                     daemon=True,
@@ -290,7 +287,7 @@ class ChunkPool:
             if kind == "error":
                 self._done.put(("error", payload))
                 return
-            self._done.put(("ok", task, list(map(FieldResult._make, payload))))
+            self._done.put(("ok", task, payload))  # plain tuples: ResultStore.add takes them
 
     def _collect(self, block: bool) -> None:
         """Take in the results of the tasks done (waiting for one if ``block``)."""
@@ -397,31 +394,6 @@ def _context() -> Any:
     global _pool_context
     if _pool_context is None:
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["nbjobs.chunk_pool"])
+        ctx.set_forkserver_preload(["nbjobs.pool_process"])
         _pool_context = ctx
     return _pool_context
-
-
-def _serve(conn: Any, options: dict[str, Any]) -> None:
-    """A pool process: ``(field type, values)`` in, ``("ok", results as plain tuples)`` or
-    ``("error", exception)`` out (named tuples cost several times more to unpickle)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is for the server to handle
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # nothing to clean up: just go
-    while True:
-        try:
-            kind, values = conn.recv()
-        except (EOFError, OSError):
-            return  # the job's process closed the pool or is gone
-        try:
-            results = REGISTRY[kind].normalize(values, options)
-            reply: tuple[Any, ...] = ("ok", [tuple(result) for result in results])
-        except Exception as exc:  # normalize never raises for a value: this is a bug
-            traceback.print_exc()
-            reply = ("error", exc)
-        try:
-            conn.send(reply)
-        except (OSError, EOFError):
-            return
-        except Exception:  # the exception does not pickle: send what it said
-            error = RuntimeError("".join(traceback.format_exception_only(reply[1])).strip())
-            conn.send(("error", error))

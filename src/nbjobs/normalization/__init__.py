@@ -11,20 +11,47 @@ columns, ``registry`` for the field types and options, ``fields/`` for each type
 
 from __future__ import annotations
 
-from .engine import (
-    ERRORS_COLUMN,
-    REPAIRS_COLUMN,
-    VALID_COLUMN,
-    ChunkResult,
-    Normalizer,
-    StatusColumns,
-    normalize_chunk,
-    output_columns,
-    status_columns,
-)
+import typing
+
 from .fields import MAX_VALUE_LENGTH, FieldResult
 from .registry import FIELD_TYPES, REASONS, REPAIRS, validate_options, validate_spec
 from .summary import ColumnStats, Summary
+
+if typing.TYPE_CHECKING:
+    from .engine import (
+        ERRORS_COLUMN,
+        REPAIRS_COLUMN,
+        VALID_COLUMN,
+        ChunkResult,
+        Normalizer,
+        StatusColumns,
+        normalize_chunk,
+        output_columns,
+        status_columns,
+    )
+
+# The engine (pandas, pyarrow) is imported on first use: a pool process only parses values
+# (``registry``, ``fields``) and starts several times faster, and smaller, without it.
+_ENGINE = {
+    "ERRORS_COLUMN",
+    "REPAIRS_COLUMN",
+    "VALID_COLUMN",
+    "ChunkResult",
+    "Normalizer",
+    "StatusColumns",
+    "normalize_chunk",
+    "output_columns",
+    "status_columns",
+}
+
+
+def __getattr__(name: str) -> typing.Any:
+    if name in _ENGINE:
+        from . import engine
+
+        return getattr(engine, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "ERRORS_COLUMN",

@@ -154,16 +154,28 @@ def _distinct(series: pd.Series) -> tuple[list[str], np.ndarray]:
 
 @dataclass(eq=False)  # compared by identity: a pending plan is found with ``is``
 class Plan:
-    """A chunk read for normalizing (``Normalizer.plan``): the distinct values of each typed
-    column, the rows (``results.ResultStore``) of those already parsed per field type, and per
-    field type the values still to parse (``missing``), whose rows ``Normalizer.resolve``
-    adds wherever they were parsed."""
+    """A chunk read for normalizing (``Normalizer.plan``).
+
+    Per typed column: its distinct values and each row's index into them (``distinct``), and
+    per distinct value its row in the field type's ``results.ResultStore`` (``ids``, -1 until
+    known). Per field type: the values still to parse (``missing``), and where each of them
+    waits in ``ids`` (``waiting``), filled in by ``Normalizer.resolve`` wherever they were
+    parsed."""
 
     frame: pd.DataFrame
     layout: _Layout
     distinct: list[tuple[list[str], np.ndarray]]
-    rows: dict[str, dict[str, int]]
+    ids: list[np.ndarray]
     missing: dict[str, list[str]]
+    waiting: dict[str, dict[str, list[tuple[np.ndarray, int]]]]
+
+    def ids_of(self, kind: str) -> list[np.ndarray]:
+        """The ``ids`` of the typed columns of field type ``kind``."""
+        return [
+            ids
+            for typed, ids in zip(self.layout.typed, self.ids, strict=True)
+            if typed.field.name == kind
+        ]
 
 
 def _with_combined(
@@ -224,19 +236,22 @@ class Normalizer:
         df = _with_combined(df, self._combined)
         layout = _layout(list(df.columns), self.spec)
         frame = df.reset_index(drop=True)
-        distinct = []
-        wanted: dict[str, dict[str, None]] = {kind: {} for kind in self._stores}
+        distinct, column_ids = [], []
+        waiting: dict[str, dict[str, list[tuple[np.ndarray, int]]]]
+        waiting = {kind: {} for kind in self._stores}
         for typed in layout.typed:
             cells = frame[typed.column]
             if isinstance(cells, pd.DataFrame):  # duplicate header: the first one is typed
                 cells = cells.iloc[:, 0]
             values, codes = _distinct(cells)
+            ids = self._stores[typed.field.name].rows_of(values)
             distinct.append((values, codes))
-            wanted[typed.field.name].update(dict.fromkeys(values))  # shared per type
-        rows, missing = {}, {}
-        for kind, values in wanted.items():
-            rows[kind], missing[kind] = self._stores[kind].split(values)
-        plan = Plan(frame, layout, distinct, rows, missing)
+            column_ids.append(ids)
+            waits = waiting[typed.field.name]  # shared per type: parsed once for all columns
+            for position in np.flatnonzero(ids < 0).tolist():
+                waits.setdefault(values[position], []).append((ids, position))
+        missing = {kind: list(waits) for kind, waits in waiting.items()}
+        plan = Plan(frame, layout, distinct, column_ids, missing, waiting)
         self._pending.append(plan)
         return plan
 
@@ -250,14 +265,18 @@ class Normalizer:
         plans: Iterable[Plan],
         kind: str,
         values: Sequence[str],
-        results: Sequence[FieldResult],
+        results: Sequence[FieldResult] | Sequence[tuple[Any, ...]],
     ) -> None:
-        """Store parsed ``results`` and hand their rows to the ``plans`` waiting for them."""
+        """Store parsed ``results`` (``FieldResult`` objects, or the same as plain tuples) and hand
+        their rows to the ``plans`` waiting for them."""
         store = self._stores[kind]
         rows = store.add(values, results)
         for plan in plans:
-            plan.rows[kind].update(zip(values, rows, strict=True))
-        store.compact(plan.rows[kind] for plan in self._pending)
+            waits = plan.waiting[kind]
+            for value, row in zip(values, rows, strict=True):
+                for ids, position in waits.pop(value, ()):
+                    ids[position] = row
+        store.compact(ids for plan in self._pending for ids in plan.ids_of(kind))
 
     def normalize_chunk(self, df: pd.DataFrame) -> ChunkResult:
         plan = self.plan(df)
@@ -275,7 +294,7 @@ class Normalizer:
     def finish(self, plan: Plan) -> ChunkResult:
         """The normalized chunk, once every missing value of ``plan`` is resolved (step 3).
 
-        Per distinct value of a column, one lookup of its row; the rest is whole columns
+        Each distinct value's row was looked up once, by ``plan``; the rest is whole columns
         (``results``): output texts taken by Arrow, reasons and repair notes as row ids.
         """
         self._forget(plan)
@@ -284,10 +303,11 @@ class Normalizer:
         valid = np.ones(len(frame), dtype=bool)
         errors, repairs = _RowTexts(len(frame)), _RowTexts(len(frame))
         stats: list[ColumnStats] = []
-        for typed, (values, codes) in zip(layout.typed, plan.distinct, strict=True):
+        for typed, (values, codes), ids in zip(layout.typed, plan.distinct, plan.ids, strict=True):
             kind, column = typed.field.name, typed.column
-            store, known = self._stores[kind], plan.rows[kind]
-            ids = np.fromiter((known[value] for value in values), np.int64, len(values))
+            store = self._stores[kind]
+            if len(ids) and ids.min() < 0:
+                raise RuntimeError(f"finish before every value of {column!r} was resolved")
             # Missing cells have code -1: the "" appended last by _distinct.
             distinct_of_row = codes % len(values)
             rows = pa.array(ids[distinct_of_row])

@@ -11,13 +11,15 @@ value (``index``), and everything else is NumPy or Arrow over whole columns (``e
 
 Memory is bounded by ``capacity``: beyond it, the oldest values leave the ``index`` (they will
 be parsed again if they come back), and their rows are dropped at the next compaction, unless
-a pending chunk still uses them: ``compact`` renumbers the rows and the ``pending`` row maps
-that refer to them.
+a pending chunk still uses them: ``compact`` renumbers the rows, and the rows the ``pending``
+chunks hold.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, MutableMapping, Sequence
+import itertools
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -28,17 +30,16 @@ from .fields import FieldResult
 # from its stripped input, and a valid one unchanged.
 NULL, INVALID, CHANGED, UNCHANGED = range(4)
 
-RowMap = MutableMapping[str, int]  # value -> row, for the values of one pending chunk
 # Dropped rows are left in place until there are at least this many (and as many as the rest).
 COMPACT_MIN_ROWS = 4096
 
 
-def _status(value: str, result: FieldResult) -> int:
+def _status(value: str, output: str | None, reason: str | None) -> int:
     if not value:
         return NULL
-    if result.reason:
+    if reason:
         return INVALID
-    return UNCHANGED if result.value == value else CHANGED
+    return UNCHANGED if output == value else CHANGED
 
 
 class TextColumn:
@@ -104,35 +105,32 @@ class ResultStore:
         self.reasons: dict[str, int] = {"": 0}  # reason code -> id (a type has a few)
         self.notes: dict[tuple[str, ...], int] = {(): 0}  # repair notes -> id (a few dozen)
 
-    def split(self, values: Iterable[str]) -> tuple[dict[str, int], list[str]]:
-        """The rows of the ``values`` held here, and the values without one, in order."""
-        index, found, missing = self.index, {}, []
-        for value in values:
-            row = index.get(value)
-            if row is None:
-                missing.append(value)
-            else:
-                found[value] = row
-        return found, missing
+    def rows_of(self, values: Sequence[str]) -> np.ndarray:
+        """The row of each of ``values`` held here, -1 for the others (a new array)."""
+        return np.fromiter(
+            map(self.index.get, values, itertools.repeat(-1, len(values))), np.int64, len(values)
+        )
 
-    def add(self, values: Sequence[str], results: Sequence[FieldResult]) -> range:
-        """Store the ``results`` of ``values``; returns their rows. Call ``compact`` after
+    def add(
+        self, values: Sequence[str], results: Sequence[FieldResult] | Sequence[tuple[Any, ...]]
+    ) -> range:
+        """Store the ``results`` of ``values`` (``FieldResult`` objects, or the same as plain
+        tuples, as they come from a pool process); returns their rows. Call ``compact`` after
         handing the rows to the chunks waiting for them."""
         start, count = self.size, len(values)
         if not count:
             return range(start, start)
         self._reserve(count)
         end = start + count
+        outputs, components, reasons, notes = zip(*results, strict=True)
         self.keys[start:end] = values
-        self.texts[0].extend([r.value or "" for r in results])
-        for slot, texts in enumerate(self.texts[1:]):
-            texts.extend([r.components[slot] for r in results])
-        reasons, notes = self.reasons, self.notes
-        self.reason_ids[start:end] = [
-            reasons.setdefault(r.reason or "", len(reasons)) for r in results
-        ]
-        self.notes_ids[start:end] = [notes.setdefault(r.notes, len(notes)) for r in results]
-        self.status[start:end] = list(map(_status, values, results))
+        self.texts[0].extend([output or "" for output in outputs])
+        for texts, slot in zip(self.texts[1:], zip(*components, strict=True), strict=True):
+            texts.extend(slot)
+        ids = self.reasons
+        self.reason_ids[start:end] = [ids.setdefault(reason or "", len(ids)) for reason in reasons]
+        self.notes_ids[start:end] = [self.notes.setdefault(n, len(self.notes)) for n in notes]
+        self.status[start:end] = list(map(_status, values, outputs, reasons))
         self.size = end
         if self.capacity > 0:
             self.index.update(zip(values, range(start, end), strict=True))
@@ -165,19 +163,20 @@ class ResultStore:
             row += 1
         self._first_indexed = row
 
-    def compact(self, pending: Iterable[RowMap]) -> None:
-        """Drop the rows neither indexed nor used by a ``pending`` chunk, once they are as
-        many as the rest (so each row is copied a bounded number of times); renumber the
-        index and ``pending`` in place."""
+    def compact(self, pending: Iterable[np.ndarray]) -> None:
+        """Drop the rows neither indexed nor used by a ``pending`` chunk (arrays of rows, -1
+        where not yet known), once they are as many as the rest (so each row is copied a
+        bounded number of times); renumber the index and ``pending`` in place."""
         pending = list(pending)
         live = len(self.index) + sum(len(rows) for rows in pending)
         if self.size < 2 * live + COMPACT_MIN_ROWS:
             return
         keep = np.zeros(self.size, dtype=bool)
-        keep[np.fromiter(self.index.values(), np.int64, len(self.index))] = True
+        indexed = np.fromiter(self.index.values(), np.int64, len(self.index))
+        keep[indexed] = True
         for rows in pending:
-            keep[np.fromiter(rows.values(), np.int64, len(rows))] = True
-        renumbered = (np.cumsum(keep) - 1).tolist()
+            keep[rows[rows >= 0]] = True
+        renumbered = np.cumsum(keep) - 1
         self._first_indexed = int(keep[: self._first_indexed].sum())
         kept = int(keep.sum())
         self.keys = self.keys[: self.size][keep]
@@ -187,7 +186,7 @@ class ResultStore:
         self.notes_ids = self.notes_ids[: self.size][keep]
         self.status = self.status[: self.size][keep]
         self.size = kept
-        self.index = {value: renumbered[row] for value, row in self.index.items()}
+        self.index = dict(zip(self.index, renumbered[indexed].tolist(), strict=True))
         for rows in pending:
-            for value, row in rows.items():
-                rows[value] = renumbered[row]
+            known = rows >= 0
+            rows[known] = renumbered[rows[known]]

@@ -287,7 +287,7 @@ class ChunkPool:
             if kind == "error":
                 self._done.put(("error", payload))
                 return
-            self._done.put(("ok", task, payload))  # plain tuples: ResultStore.add takes them
+            self._done.put(("ok", task, payload))  # EncodedResults
 
     def _collect(self, block: bool) -> None:
         """Take in the results of the tasks done (waiting for one if ``block``)."""

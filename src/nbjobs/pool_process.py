@@ -11,12 +11,13 @@ import signal
 import traceback
 from typing import Any
 
+from .normalization.encoded import encode
 from .normalization.registry import REGISTRY
 
 
 def serve(conn: Any, options: dict[str, Any]) -> None:
-    """A pool process: ``(field type, values)`` in, ``("ok", results as plain tuples)`` or
-    ``("error", exception)`` out (named tuples cost several times more to unpickle)."""
+    """A pool process: ``(field type, values)`` in, ``("ok", results encoded as columns)``
+    (``normalization.encoded``) or ``("error", exception)`` out."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is for the server to handle
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # nothing to clean up: just go
     while True:
@@ -26,7 +27,7 @@ def serve(conn: Any, options: dict[str, Any]) -> None:
             return  # the job's process closed the pool or is gone
         try:
             results = REGISTRY[kind].normalize(values, options)
-            reply: tuple[Any, ...] = ("ok", [tuple(result) for result in results])
+            reply: tuple[Any, ...] = ("ok", encode(values, results))
         except Exception as exc:  # normalize never raises for a value: this is a bug
             traceback.print_exc()
             reply = ("error", exc)

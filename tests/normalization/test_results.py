@@ -1,13 +1,16 @@
-"""The result store's text columns against plain Python lists."""
+"""The result store: its text columns against plain Python lists, results in both forms."""
 
 from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nbjobs.normalization.results import TextColumn
+from nbjobs.normalization.encoded import CHANGED, INVALID, NULL, UNCHANGED, encode
+from nbjobs.normalization.fields import FieldResult
+from nbjobs.normalization.results import ResultStore, TextColumn
 
 # Any text Arrow can hold (UTF-8: no lone surrogates), empty strings and multi-byte ones too.
 texts = st.text(st.characters(exclude_categories=["Cs"]), max_size=8)
@@ -53,3 +56,25 @@ def test_text_column_grows_while_taken_texts_live():
     assert [t.to_pylist() for t in taken] == [["", "José"], ["José", ""]]
     assert kept.to_pylist() == ["José", "", *["x" * 10_000] * 3]
     assert column.take(pa.array([0, 5])).to_pylist() == ["José", "y"]
+
+
+def test_store_takes_results_as_objects_or_encoded_alike():
+    values = ["a", "b ", "", "José"]
+    results = [
+        FieldResult("A", ("x", ""), None, ("case_fixed",)),
+        FieldResult(None, ("", ""), "bad", ()),
+        FieldResult(None, ("", ""), None, ()),
+        FieldResult("José", ("é", "ü"), None, ()),
+    ]
+    plain, encoded = ResultStore(3, 10), ResultStore(3, 10)
+    assert plain.add(values, results) == encoded.add(values, encode(values, results)) == range(4)
+    rows = pa.array([3, 0, 1, 2])
+    for one, other in zip(plain.texts, encoded.texts, strict=True):
+        assert one.take(rows).to_pylist() == other.take(rows).to_pylist()
+    assert plain.texts[0].take(rows).to_pylist() == ["José", "A", "", ""]
+    statuses = [CHANGED, INVALID, NULL, UNCHANGED]
+    assert plain.status[:4].tolist() == encoded.status[:4].tolist() == statuses
+    assert plain.notes_ids[:4].tolist() == encoded.notes_ids[:4].tolist() == [1, 0, 0, 0]
+    assert plain.reason_ids[:4].tolist() == encoded.reason_ids[:4].tolist() == [0, 1, 0, 0]
+    with pytest.raises(ValueError, match="3 results for 4 values"):
+        plain.add(values, encode(values[:3], results[:3]))

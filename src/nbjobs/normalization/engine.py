@@ -33,9 +33,10 @@ import pandas as pd
 import pyarrow as pa
 
 from .combine import combinations, join_parts, spec_types
+from .encoded import CHANGED, INVALID, EncodedResults
 from .fields import FieldResult
 from .registry import REGISTRY, FieldType, validate_options, validate_spec
-from .results import CHANGED, INVALID, ResultStore
+from .results import ResultStore
 from .summary import ColumnStats, Summary
 
 VALID_COLUMN = "_valid"
@@ -265,10 +266,10 @@ class Normalizer:
         plans: Iterable[Plan],
         kind: str,
         values: Sequence[str],
-        results: Sequence[FieldResult] | Sequence[tuple[Any, ...]],
+        results: EncodedResults | Sequence[FieldResult],
     ) -> None:
-        """Store parsed ``results`` (``FieldResult`` objects, or the same as plain tuples) and hand
-        their rows to the ``plans`` waiting for them."""
+        """Store parsed ``results`` (``FieldResult`` objects, or ``encoded`` as a pool process
+        sends them) and hand their rows to the ``plans`` waiting for them."""
         store = self._stores[kind]
         rows = store.add(values, results)
         for plan in plans:

@@ -18,28 +18,18 @@ chunks hold.
 from __future__ import annotations
 
 import itertools
+from array import array
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
+from .encoded import EncodedResults, encode, encode_texts
 from .fields import FieldResult
-
-# Summary status of a row: an empty value, an invalid one, a valid one written differently
-# from its stripped input, and a valid one unchanged.
-NULL, INVALID, CHANGED, UNCHANGED = range(4)
 
 # Dropped rows are left in place until there are at least this many (and as many as the rest).
 COMPACT_MIN_ROWS = 4096
-
-
-def _status(value: str, output: str | None, reason: str | None) -> int:
-    if not value:
-        return NULL
-    if reason:
-        return INVALID
-    return UNCHANGED if output == value else CHANGED
 
 
 class TextColumn:
@@ -53,18 +43,20 @@ class TextColumn:
         self._offsets = np.zeros(1, dtype=np.int64)  # size + 1 used
 
     def extend(self, texts: Sequence[str]) -> None:
-        encoded = [text.encode() for text in texts]
-        ends = self._offsets[self.size] + np.cumsum(
-            np.fromiter(map(len, encoded), np.int64, len(encoded))
-        )
-        need = self.size + 1 + len(encoded)
+        self.append(*encode_texts(texts))
+
+    def append(self, data: bytes, lengths: array[int]) -> None:
+        """Texts given as their UTF-8 bytes end to end and their lengths (``encode_texts``)."""
+        count = len(lengths)
+        ends = self._offsets[self.size] + np.cumsum(np.frombuffer(lengths, dtype=np.int64))
+        need = self.size + 1 + count
         if need > len(self._offsets):  # doubling: amortized copies
             grown = np.empty(max(need, 2 * len(self._offsets)), dtype=np.int64)
             grown[: self.size + 1] = self._offsets[: self.size + 1]
             self._offsets = grown
         self._offsets[self.size + 1 : need] = ends
-        self._data += b"".join(encoded)
-        self.size += len(encoded)
+        self._data += data
+        self.size += count
 
     def _array(self) -> pa.LargeStringArray:
         # A view: the bytearray cannot grow while it lives, so it never leaves this class.
@@ -112,25 +104,30 @@ class ResultStore:
         )
 
     def add(
-        self, values: Sequence[str], results: Sequence[FieldResult] | Sequence[tuple[Any, ...]]
+        self,
+        values: Sequence[str],
+        results: EncodedResults | Sequence[FieldResult] | Sequence[tuple[Any, ...]],
     ) -> range:
-        """Store the ``results`` of ``values`` (``FieldResult`` objects, or the same as plain
-        tuples, as they come from a pool process); returns their rows. Call ``compact`` after
-        handing the rows to the chunks waiting for them."""
+        """Store the ``results`` of ``values`` (``FieldResult`` objects, the same as plain
+        tuples, or ``encoded`` already, as a pool process sends them); returns their rows.
+        Call ``compact`` after handing the rows to the chunks waiting for them."""
         start, count = self.size, len(values)
         if not count:
             return range(start, start)
+        if not isinstance(results, EncodedResults):
+            results = encode(values, results)
+        if len(results.status) != count:
+            raise ValueError(f"{len(results.status)} results for {count} values")
         self._reserve(count)
         end = start + count
-        outputs, components, reasons, notes = zip(*results, strict=True)
         self.keys[start:end] = values
-        self.texts[0].extend([output or "" for output in outputs])
-        for texts, slot in zip(self.texts[1:], zip(*components, strict=True), strict=True):
-            texts.extend(slot)
+        for texts, (data, lengths) in zip(self.texts, results.texts, strict=True):
+            texts.append(data, lengths)
         ids = self.reasons
-        self.reason_ids[start:end] = [ids.setdefault(reason or "", len(ids)) for reason in reasons]
-        self.notes_ids[start:end] = [self.notes.setdefault(n, len(self.notes)) for n in notes]
-        self.status[start:end] = list(map(_status, values, outputs, reasons))
+        self.reason_ids[start:end] = [ids.setdefault(r or "", len(ids)) for r in results.reasons]
+        notes = self.notes
+        self.notes_ids[start:end] = [notes.setdefault(n, len(notes)) for n in results.notes]
+        self.status[start:end] = np.frombuffer(results.status, dtype=np.int8)
         self.size = end
         if self.capacity > 0:
             self.index.update(zip(values, range(start, end), strict=True))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing
 import os
+import resource
 import signal
 import time
 from typing import Any
@@ -188,6 +189,26 @@ def test_unexpected_errors_are_internal_errors(make_job, tmp_path, capfd):
     assert message.startswith("Internal error while normalizing (FileExistsError: ")
     assert "Traceback" in capfd.readouterr().err  # the traceback goes to stderr only
     assert "Traceback" not in message
+
+
+def test_a_failed_write_fails_the_job_and_removes_the_temps(make_job, capfd):
+    # A file size limit makes the kernel refuse the writes past it (EFBIG), as a full disk
+    # would; closing the temp CSV then fails too (its buffer cannot be flushed).
+    job = make_job(contacts_csv(3000), chunk_size=100)
+    limits = resource.getrlimit(resource.RLIMIT_FSIZE)
+    handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # else the kernel kills us
+    resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, limits[1]))
+    try:
+        recorder = run(job)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, limits)
+        signal.signal(signal.SIGXFSZ, handler)
+    assert recorder.kinds[0] == "started" and recorder.kinds[-1] == "failed"
+    message = recorder.messages[-1][1]["errorMessage"]
+    assert "File too large" in message, message
+    assert 0 < recorder.messages[-1][1]["processedRows"] < 3000
+    assert listing(job.output_dir) == []
+    assert "Traceback" in capfd.readouterr().err
 
 
 def test_remove_stale_temp_files_spares_locked_ones(make_job):

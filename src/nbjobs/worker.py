@@ -259,8 +259,12 @@ class _CsvOutput:
         self.temp.publish()
 
     def discard(self) -> None:
-        self.file.close()
-        self.temp.discard()
+        try:
+            self.file.close()  # flushes, which fails again on a full disk: the temp goes anyway
+        except OSError:
+            pass
+        finally:
+            self.temp.discard()
 
 
 class _ParquetOutput:

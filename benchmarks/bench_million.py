@@ -258,7 +258,9 @@ def main() -> None:
     parser.add_argument("--naive-rows", type=int, default=20_000)
     parser.add_argument("--big-rows", type=int, default=10_000_000)
     parser.add_argument("--big-distinct", type=float, default=0.01)
-    parser.add_argument("--big-csv", type=Path, help="use this file for the big run (kept)")
+    parser.add_argument(
+        "--big-csv", type=Path, help="the big run's file: written if missing, then kept"
+    )
     parser.add_argument("--keep", type=Path, help="work in this directory and keep it")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--cache-size", type=int, help="NbJobs.cache_size (default: its own)")
@@ -310,12 +312,12 @@ def main() -> None:
     if args.big_rows:
         csv_path = args.big_csv or workdir / f"contacts-{args.big_rows}-{args.big_distinct}.csv"
         started = time.time()
-        if not args.big_csv:
+        if not csv_path.exists():  # a --big-csv file is written once, then reused
             write_typed_contacts(
                 csv_path, args.big_rows, seed=args.seed, distinct=args.big_distinct
             )
         log(
-            f"wrote {csv_path.name}: {csv_path.stat().st_size / 1e6:.0f} MB "
+            f"using {csv_path.name}: {csv_path.stat().st_size / 1e6:.0f} MB "
             f"in {time.time() - started:.1f} s"
         )
         processes = int(args.processes.split(",")[0])

@@ -389,8 +389,9 @@ _pool_context: Any = None
 
 
 def _context() -> Any:
-    """A forkserver with the engine preloaded (its own, if the job's process is a forkserver
-    child: forking a process that has run pyarrow's threads is unsafe)."""
+    """A forkserver with what a pool process runs preloaded (``pool_process``: the field
+    types' libraries, not pandas); the job's own, as forking a process that has run pyarrow's
+    threads is unsafe."""
     global _pool_context
     if _pool_context is None:
         ctx = multiprocessing.get_context("forkserver")

@@ -31,7 +31,7 @@ if typing.TYPE_CHECKING:
     )
 
 # The engine (pandas, pyarrow) is imported on first use: a pool process only parses values
-# (``registry``, ``fields``) and starts several times faster, and smaller, without it.
+# (``registry``, ``fields``), and starts faster and stays smaller without it (pool_process).
 _ENGINE = {
     "ERRORS_COLUMN",
     "REPAIRS_COLUMN",

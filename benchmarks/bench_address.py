@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import random
 import sys
 import time
 from collections.abc import Callable
@@ -25,7 +24,7 @@ from types import ModuleType
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from contacts import messy_address
+from contacts import distinct_values, messy_address
 
 from nbjobs.normalization import FieldResult
 from nbjobs.normalization.fields import address
@@ -39,14 +38,6 @@ def caches(module: ModuleType) -> list[Callable[[], None]]:
 
 
 CACHED = caches(address)
-
-
-def distinct_addresses(count: int, seed: int) -> list[str]:
-    rng = random.Random(seed)
-    values: dict[str, None] = {}
-    while len(values) < count:
-        values[messy_address(rng)] = None
-    return list(values)
 
 
 def timed(normalize: Normalize, values: list[str], cold: bool) -> tuple[float, list[FieldResult]]:
@@ -76,7 +67,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--before", help="a copy of address.py from before a change")
     args = parser.parse_args()
-    values = distinct_addresses(args.addresses, args.seed)
+    values = distinct_values(messy_address, args.addresses, args.seed)
     paths: dict[str, Normalize] = {
         "usaddress.tag (_normalize_reference)": lambda v, _: address._normalize_reference(v),
         "normalize_value": address.normalize_value,

@@ -25,7 +25,7 @@ from types import ModuleType
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from contacts import messy_email, messy_full_name, messy_world_phone
+from contacts import distinct_values, messy_email, messy_full_name, messy_world_phone
 
 from nbjobs.normalization import validate_options
 from nbjobs.normalization.fields import email, name, phone
@@ -43,16 +43,10 @@ CURRENT: dict[str, ModuleType] = {"phone": phone, "email": email, "name": name}
 OWN_HELPERS = {"name": ("_name_words",)}
 
 
-def distinct_values(kind: str, count: int, seed: int) -> list[str]:
+def stripped_values(kind: str, count: int, seed: int) -> list[str]:
     """``count`` distinct generated values, stripped as the registry hands them over."""
-    rng = random.Random(seed)
-    values: dict[str, None] = {}
     make = GENERATORS[kind]
-    while len(values) < count:
-        value = make(rng).strip()
-        if value:
-            values[value] = None
-    return list(values)
+    return distinct_values(lambda rng: make(rng).strip(), count, seed)
 
 
 def baseline_source(module: str, rev: str | None, directory: Path | None) -> str:
@@ -134,7 +128,7 @@ def main() -> None:
     print(f"{args.values:,} distinct values per type, {args.rounds} rounds, best round of each")
     for kind in args.types:
         old = load_baseline(kind, args.baseline_rev, args.baseline_dir)
-        values = distinct_values(kind, args.values, args.seed)
+        values = stripped_values(kind, args.values, args.seed)
         before, after = bench(kind, old, values, args.rounds)
         count = len(values)
         print(

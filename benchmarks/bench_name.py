@@ -11,7 +11,6 @@ slower rounds measure the neighbours.
 from __future__ import annotations
 
 import argparse
-import random
 import sys
 import time
 from collections.abc import Callable
@@ -19,20 +18,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from contacts import messy_full_name
+from contacts import distinct_values, messy_full_name
 
 from nbjobs.normalization import FieldResult
 from nbjobs.normalization.fields import name
 
 Normalize = Callable[[str, dict[str, object]], FieldResult]
-
-
-def distinct_names(count: int, seed: int) -> list[str]:
-    rng = random.Random(seed)
-    names: dict[str, None] = {}
-    while len(names) < count:
-        names[messy_full_name(rng)] = None
-    return list(names)
 
 
 def timed(normalize: Normalize, names: list[str]) -> tuple[float, list[FieldResult]]:
@@ -47,7 +38,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    names = distinct_names(args.names, args.seed)
+    names = distinct_values(messy_full_name, args.names, args.seed)
     paths: dict[str, Normalize] = {
         "nameparser only (_normalize_slow)": name._normalize_slow,
         "with the fast path (normalize_value)": name.normalize_value,

@@ -139,6 +139,18 @@ def _pool(rng: random.Random, make: Callable[[random.Random], str], size: int) -
     return list(values)
 
 
+def distinct_values(make: Callable[[random.Random], str], count: int, seed: int) -> list[str]:
+    """``count`` distinct non-empty values of generator ``make``, in the order first drawn
+    (the field benchmarks time each type on these)."""
+    rng = random.Random(seed)
+    values: dict[str, None] = {}
+    while len(values) < count:
+        value = make(rng)
+        if value:
+            values[value] = None
+    return list(values)
+
+
 def write_contacts(path: Path, rows: int, *, seed: int = 42, distinct: float = 0.2) -> Path:
     """Write ``rows`` rows to ``path`` (CSV, header Full Name,Phone,Email,Note)."""
     rng = random.Random(seed)

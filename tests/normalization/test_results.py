@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nbjobs.normalization.encoded import CHANGED, INVALID, NULL, UNCHANGED, encode
+from nbjobs.normalization.encoded import CHANGED, INVALID, NULL, UNCHANGED, encode, encode_texts
 from nbjobs.normalization.fields import FieldResult
 from nbjobs.normalization.results import ResultStore, TextColumn
 
@@ -24,7 +24,7 @@ texts = st.text(st.characters(exclude_categories=["Cs"]), max_size=8)
 def test_text_column_is_a_list_of_texts(batches, data):
     column, reference = TextColumn(), []
     for batch in batches:
-        column.extend(batch)
+        column.append(*encode_texts(batch))
         reference += batch
         assert column.size == len(reference)
         if reference:
@@ -45,14 +45,14 @@ def test_text_column_is_a_list_of_texts(batches, data):
 
 def test_text_column_grows_while_taken_texts_live():
     column = TextColumn()
-    column.extend(["José", ""])
+    column.append(*encode_texts(["José", ""]))
     # Taken texts are copies: kept alive (as output columns are), they must not pin the buffer
-    # the next extend grows (a live view would make it raise BufferError).
+    # the next append grows (a live view would make it raise BufferError).
     taken = [column.take(pa.array([1, 0])), column.take(pa.array([0, 1]))]
-    column.extend(["x" * 10_000] * 3)
+    column.append(*encode_texts(["x" * 10_000] * 3))
     column.keep(np.ones(column.size, dtype=bool))
     kept = column.take(pa.array(range(column.size)))
-    column.extend(["y"])
+    column.append(*encode_texts(["y"]))
     assert [t.to_pylist() for t in taken] == [["", "José"], ["José", ""]]
     assert kept.to_pylist() == ["José", "", *["x" * 10_000] * 3]
     assert column.take(pa.array([0, 5])).to_pylist() == ["José", "y"]

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from .encoded import EncodedResults, encode, encode_texts
+from .encoded import EncodedResults, encode
 from .fields import FieldResult
 
 # Dropped rows are left in place until there are at least this many (and as many as the rest).
@@ -41,9 +41,6 @@ class TextColumn:
         self.size = 0
         self._data = bytearray()
         self._offsets = np.zeros(1, dtype=np.int64)  # size + 1 used
-
-    def extend(self, texts: Sequence[str]) -> None:
-        self.append(*encode_texts(texts))
 
     def append(self, data: bytes, lengths: array[int]) -> None:
         """Texts given as their UTF-8 bytes end to end and their lengths (``encode_texts``)."""

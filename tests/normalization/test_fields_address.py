@@ -21,6 +21,11 @@ from contacts import messy_address
 
 # (input, normalized, (house_number, street, unit, city, state, zip))
 VALID = [
+    (  # a spelled-out house number or unit is a word, not a code
+        "One Infinite Loop unit rear, Cupertino, CA 95014",
+        "One Infinite Loop Unit Rear, Cupertino, CA 95014",
+        ("One", "Infinite Loop", "Unit Rear", "Cupertino", "CA", "95014"),
+    ),
     (
         "123 north main street apt 4b, springfield il 62704",
         "123 N Main St Apt 4B, Springfield, IL 62704",

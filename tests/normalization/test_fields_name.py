@@ -58,6 +58,8 @@ VALID = [
     ("John Smith Jr. MD", "John Smith Jr.", ("", "John", "", "Smith", "Jr.", "")),
     ("Gen. Colin Powell (Ret.)", "Colin Powell", ("Gen.", "Colin", "", "Powell", "", "")),
     ("Prof. Dr. Hans Müller", "Hans Müller", ("Prof. Dr.", "Hans", "", "Müller", "", "")),
+    ("Dr. Smith", "Smith", ("Dr.", "", "", "Smith", "", "")),  # a title goes with a surname
+    ("MRS. ROBINSON", "Robinson", ("Mrs.", "", "", "Robinson", "", "")),
     (
         "DR MARTIN LUTHER KING, JR",
         "Martin Luther King Jr.",
@@ -76,7 +78,15 @@ VALID = [
     # Occupational surnames are names, not job titles.
     ("Tom Cook", "Tom Cook", ("", "Tom", "", "Cook", "", "")),
     ("Adam Driver", "Adam Driver", ("", "Adam", "", "Driver", "", "")),
-    ("Ji-hoon Park", "Ji-Hoon Park", ("", "Ji-Hoon", "", "Park", "", "")),
+    # Words cased on purpose (a capital first, not all capitals) stay as typed; the others
+    # take the rules' casing.
+    ("Ji-hoon Park", "Ji-hoon Park", ("", "Ji-hoon", "", "Park", "", "")),
+    ("DeShawn JONES", "DeShawn Jones", ("", "DeShawn", "", "Jones", "", "")),
+    ("Leonardo DiCaprio", "Leonardo DiCaprio", ("", "Leonardo", "", "DiCaprio", "", "")),
+    ("Ursula K. Le Guin", "Ursula K. Le Guin", ("", "Ursula", "K.", "Le Guin", "", "")),
+    ("Dick Van Dyke", "Dick Van Dyke", ("", "Dick", "", "Van Dyke", "", "")),
+    ("JoAnn MACLEOD", "JoAnn MacLeod", ("", "JoAnn", "", "MacLeod", "", "")),
+    ("ursula le guin", "Ursula le Guin", ("", "Ursula", "", "le Guin", "", "")),
     ("Anderson Andrews", "Anderson Andrews", ("", "Anderson", "", "Andrews", "", "")),
 ]
 INVALID = [

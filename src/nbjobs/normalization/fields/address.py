@@ -93,8 +93,12 @@ def _standard(text: str, table: dict[str, str]) -> str:
 
 
 def _identifier(text: str) -> str:
-    # "# 4" and "#4" are the same unit; identifiers are codes, so upper case ("4B", "PH2").
-    return " ".join(text.replace("#", "").upper().split())
+    # "# 4" and "#4" are the same unit; identifiers are codes, so upper case ("4B", "PH2"),
+    # except words spelled out: "One Infinite Loop", "Apt Rear".
+    return " ".join(
+        word.capitalize() if len(word) > 2 and word.isalpha() else word.upper()
+        for word in text.replace("#", "").split()
+    )
 
 
 def _street(parts: dict[str, str]) -> str:

@@ -190,7 +190,8 @@ def _normalize(value: str, options: OptionsMap, *, fast: bool) -> tuple[FieldRes
         core = _family_first(core, words)
 
     parsed = (fast and _parse_simple(core)) or _parse(core)
-    typed, (first, middle, last), title, suffix_list, nickname = parsed
+    typed, cased, title, suffix_list, nickname = parsed
+    first, middle, last = map(_keep_typed_case, typed, cased)
     # A title only nameparser knows ("National") may leave a name it reads otherwise alone.
     generational, unsure = [], bool(title)
     for piece in suffix_list:
@@ -225,6 +226,8 @@ def _normalize(value: str, options: OptionsMap, *, fast: bool) -> tuple[FieldRes
         notes.append("reordered_family_first")
     if any(" ".join(t.split()) != p for t, p in zip(typed, (first, middle, last), strict=True)):
         notes.append("recased")
+    if prefix and first and not middle and not last:
+        first, last = "", first  # "Dr. Smith", "Mrs. Robinson": a title goes with a surname
     components = (prefix, first, middle, last, suffix, nickname)
     return FieldResult(normalized, components, None, tuple(dict.fromkeys(notes))), unsure
 
@@ -447,6 +450,20 @@ def _family_first(core: str, words: NameWords) -> str:
     if parts[0].casefold() in surnames and parts[-1].casefold() not in surnames:
         return f"{parts[0]}, {' '.join(parts[1:])}"
     return core
+
+
+def _keep_typed_case(typed: str, cased: str) -> str:
+    """``cased``, except words typed with a capital first and not in capitals only, which
+    stay as typed: "DeShawn", "DiCaprio", "Jong-un", the "Le" of "Le Guin" were cased on
+    purpose, and the rules would flatten them. Words typed in one case ("SMITH", "mcdonald")
+    or with caps lock on ("jOHN") take the rules' casing (nameparser's own policy, per word)."""
+    typed_words, cased_words = typed.split(), cased.split()
+    if len(typed_words) != len(cased_words):
+        return cased
+    return " ".join(
+        t if t[:1].isupper() and not t.isupper() and t.lower() == c.lower() else c
+        for t, c in zip(typed_words, cased_words, strict=True)
+    )
 
 
 def _drop_symbols(text: str) -> str:

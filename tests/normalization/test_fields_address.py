@@ -21,6 +21,11 @@ from contacts import messy_address
 
 # (input, normalized, (house_number, street, unit, city, state, zip))
 VALID = [
+    (  # USPS suffixes beyond the common ones: every primary name of Publication 28's C1
+        "5858 rowe coves, micheleton ne 12452",
+        "5858 Rowe Cvs, Micheleton, NE 12452",
+        ("5858", "Rowe Cvs", "", "Micheleton", "NE", "12452"),
+    ),
     (  # a spelled-out house number or unit is a word, not a code
         "One Infinite Loop unit rear, Cupertino, CA 95014",
         "One Infinite Loop Unit Rear, Cupertino, CA 95014",

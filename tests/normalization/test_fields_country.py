@@ -37,6 +37,13 @@ VALID = [
     ("Bolivia", "BO", ("BOL", "Bolivia, Plurinational State of")),
     ("Taiwan", "TW", ("TWN", "Taiwan, Province of China")),
     ("  france  ", "FR", ("FRA", "France")),
+    # Without the bracketed part, "St" for "Saint", and older or longer names (Faker's list).
+    ("Slovakia (Slovak Republic)", "SK", ("SVK", "Slovakia")),
+    ("Saint Martin", "MF", ("MAF", "Saint Martin (French part)")),
+    ("St. Pierre and Miquelon", "PM", ("SPM", "Saint Pierre and Miquelon")),
+    ("United States Virgin Islands", "VI", ("VIR", "Virgin Islands, U.S.")),
+    ("Libyan Arab Jamahiriya", "LY", ("LBY", "Libya")),
+    ("Svalbard & Jan Mayen Islands", "SJ", ("SJM", "Svalbard and Jan Mayen")),
 ]
 INVALID = [
     "XX",

@@ -88,6 +88,7 @@ VALID = [
     ("JoAnn MACLEOD", "JoAnn MacLeod", ("", "JoAnn", "", "MacLeod", "", "")),
     ("ursula le guin", "Ursula le Guin", ("", "Ursula", "", "le Guin", "", "")),
     ("Anderson Andrews", "Anderson Andrews", ("", "Anderson", "", "Andrews", "", "")),
+    ("Blas Company Almansa", "Blas Company Almansa", ("", "Blas", "Company", "Almansa", "", "")),
 ]
 INVALID = [
     ("R2D2", "name_has_digits"),

@@ -114,11 +114,13 @@ class NameWords:
         return key
 
     def is_company(self, words: list[str]) -> bool:
-        """A company word anywhere, or a legal form beside another word ("Acme LLC", and
-        "LLC, Acme" too: the comma form of a name puts the last word first)."""
+        """A company word anywhere, or a legal form ending the name ("Acme LLC", and "LLC,
+        Acme" too: the comma form of a name puts the last word first). A legal form between
+        names is a surname: "Blas Company Almansa"."""
         if not self.company_words.isdisjoint(map(phrase_key, words)):
             return True
-        return len(words) > 1 and not self.legal_forms.isdisjoint(map(dotless_key, words))
+        ends = (words[0], words[-1])
+        return len(words) > 1 and not self.legal_forms.isdisjoint(map(dotless_key, ends))
 
 
 @cache

@@ -3,11 +3,15 @@
 Known spellings: pycountry's alpha-2 and alpha-3 codes, names, official and common names, plus
 ``data/country_aliases.json`` for what people type and pycountry lacks ("UK", "Russia",
 "Turkey", "USA", "South Korea", "Deutschland"). Matching ignores case, accents, punctuation and a
-leading "the". Numeric codes are not accepted: in a messy column a bare "840" is more likely
+leading "the"; a name also matches without its bracketed part ("Slovakia (Slovak Republic)",
+"Saint Martin" for pycountry's "Saint Martin (French part)") and with "St" for "Saint". Numeric
+codes are not accepted: in a messy column a bare "840" is more likely
 noise than the United States. Components: ``alpha3`` and the ISO short ``name``.
 """
 
 from __future__ import annotations
+
+import re
 
 import pycountry
 
@@ -24,14 +28,18 @@ REPAIRS = {
 OPTIONS: dict[str, Option] = {}
 
 
+_BRACKETED = re.compile(r"\s*\([^()]*\)")  # "(French part)", "(Slovak Republic)"
+
+
 def _build() -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
     codes: dict[str, str] = {}
     details: dict[str, tuple[str, str]] = {}
     for country in pycountry.countries:
         details[country.alpha_2] = (country.alpha_3, country.name)
-        spellings = [country.alpha_2, country.alpha_3, country.name]
-        spellings += [getattr(country, a, "") for a in ("official_name", "common_name")]
-        for spelling in filter(None, spellings):
+        names = [country.name, *(getattr(country, a, "") for a in ("official_name", "common_name"))]
+        names += [_BRACKETED.sub("", name) for name in names]
+        names += ["St " + name[6:] for name in names if name.startswith("Saint ")]
+        for spelling in filter(None, [country.alpha_2, country.alpha_3, *names]):
             codes.setdefault(lookup_key(spelling), country.alpha_2)
     # Aliases win over pycountry: "US" and "UK" must not depend on the order of the codes above.
     for alias, code in load_json("country_aliases.json").items():
@@ -45,6 +53,8 @@ _ALIAS_KEYS = frozenset(lookup_key(alias) for alias in load_json("country_aliase
 
 def normalize_value(value: str, options: OptionsMap) -> FieldResult:
     key = lookup_key(value)
+    if key not in _CODES and "(" in value:
+        key = lookup_key(_BRACKETED.sub("", value)) or key
     if key not in _CODES:
         key = key.removeprefix("the ")
     code = _CODES.get(key)

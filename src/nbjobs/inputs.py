@@ -148,11 +148,13 @@ def _rechunk(
         if pending_rows < chunk_size:
             continue
         table = pa.Table.from_batches(pending)
-        start = 0
-        while pending_rows - start >= chunk_size:
-            yield emit(table.slice(start, chunk_size))
-            start += chunk_size
-        rest = table.slice(start)
+        whole = pending_rows - pending_rows % chunk_size
+        # One conversion for every chunk the batches hold, each chunk a slice of it: a
+        # conversion costs ~0.4 ms whatever its size (0.4 s a million rows, chunk by chunk).
+        frame = emit(table.slice(0, whole))
+        for start in range(0, whole, chunk_size):
+            yield frame.iloc[start : start + chunk_size]
+        rest = table.slice(whole)
         pending, pending_rows = rest.to_batches(), rest.num_rows
     if pending_rows:
         yield emit(pa.Table.from_batches(pending))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 
 import numpy as np
 import pandas as pd
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 
 from nbjobs.exceptions import SpecError
 from nbjobs.normalization import Normalizer, normalize_chunk, output_columns
+from nbjobs.normalization.engine import _WHITESPACE, _distinct
 
 SPEC = {"Full Name": "name", "Phone": "phone", "Email": "email"}
 NAME_PARTS = ["prefix", "first", "middle", "last", "suffix", "nickname"]
@@ -275,3 +277,21 @@ def test_duplicate_header_types_the_first_column():
     frame = normalize_chunk(df, {"Phone": "phone"}).frame
     assert frame["Phone_normalized"].tolist() == ["+14155552671"]
     assert frame.shape[1] == 2 + 1 + len(PHONE_PARTS) + 3
+
+
+def test_arrow_strings_are_stripped_as_python_strips():
+    """A CSV column (Arrow strings) is stripped by Arrow before factorizing: each row gets
+    the value Python's strip() gives an object column, whatever the Unicode whitespace."""
+    assert "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()) == _WHITESPACE
+    values = [f"{c}Ann Lee{c}" for c in _WHITESPACE] + ["Ann Lee", " \u200bAnn", None, "", " "]
+
+    def per_row(series: pd.Series) -> list[str]:
+        distinct, codes = _distinct(series)
+        return [distinct[code] for code in codes]
+
+    arrow = pd.Series(pd.array(values, dtype="str"))
+    assert arrow.dtype.storage == "pyarrow"
+    expected = [(v or "").strip() for v in values]
+    assert per_row(arrow) == per_row(pd.Series(values, dtype=object)) == expected
+    # "Ann Lee" once, "\u200bAnn" (not whitespace), "" (empty or blank), "" (for missing)
+    assert len(_distinct(arrow)[0]) == 4

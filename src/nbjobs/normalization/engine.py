@@ -46,6 +46,8 @@ ERROR_SEPARATOR = "; "
 # Parsed values remembered per field type: about 0.3 kB each with their outputs (measured,
 # benchmarks/README.md), so at most ~30 MB per type.
 DEFAULT_CACHE_SIZE = 100_000
+# What str.strip() strips: Unicode's whitespace, all of it below U+3001 (a test checks).
+_WHITESPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
 
 
 @dataclass
@@ -142,6 +144,11 @@ def _to_str(value: Any) -> str:
 
 def _distinct(series: pd.Series) -> tuple[list[str], np.ndarray]:
     """Stripped distinct values and, per row, the index of its value; missing -> "" (last)."""
+    if isinstance(series.dtype, pd.StringDtype) and series.dtype.storage == "pyarrow":
+        # Every CSV column: stripped by Arrow (exactly what str.strip() strips) before
+        # factorizing, so no Python work per value, and " Ann" and "Ann" are one value.
+        codes, uniques = pd.factorize(series.str.strip(_WHITESPACE))
+        return [*uniques.tolist(), ""], codes
     if series.dtype == object:
         # Stringify first: factorizing raw objects would merge 1, 1.0 and True.
         codes, uniques = pd.factorize(np.array([_to_str(v) for v in series.tolist()], dtype=object))

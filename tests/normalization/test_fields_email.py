@@ -35,6 +35,10 @@ VALID = [
     # Gmail rules are off by default: dots and tags stay.
     ("J.Doe+News@Gmail.com", "J.Doe+News@gmail.com", ("J.Doe+News", "gmail.com", "gmail.com")),
     ("用户@例子.广告", "用户@例子.广告", ("用户", "例子.广告", "xn--fsqu00a.xn--4rr70v")),
+    # A link's "mailto:" and a display name (mail clients' and CRMs' exports) are left out.
+    ("mailto:Ann@Example.org", "Ann@example.org", ("Ann", "example.org", "example.org")),
+    ('"Lee, Ann" <ann@example.org>', "ann@example.org", ("ann", "example.org", "example.org")),
+    ("<ann@example.org>", "ann@example.org", ("ann", "example.org", "example.org")),
 ]
 INVALID = [
     "bad@",
@@ -51,6 +55,9 @@ INVALID = [
     "a@[127.0.0.1]",
     "two@@example.com",
     "user@example.invalid",  # special-use domain
+    "ann@example.org>",  # half a display name
+    "Ann Lee ann@example.org",  # a name without the brackets
+    "mailto:",
 ]
 # (input, normalized, components) with gmail_canonical
 GMAIL = [

@@ -4,7 +4,8 @@ The normalized value is the library's ``normalized`` address: domain lowercased 
 internationalized domains, in Unicode ("user@XN--BCHER-KVA.DE" -> "user@bücher.de"); the local
 part keeps its case because mailbox names may be case-sensitive. Components: ``local``,
 ``domain`` (Unicode) and ``ascii_domain`` (IDNA-encoded, "xn--bcher-kva.de"), the form DNS and
-most mail systems use.
+most mail systems use. A link's "mailto:" and a display name ("Ann Lee <ann@x.org>", as mail
+clients and CRMs export addresses) are left out, each with its repair note.
 
 Options: ``check_deliverability`` (off) looks the domain's MX records up in DNS, at most a few
 seconds per distinct domain, and makes a domain that receives no mail ``email_undeliverable``;
@@ -46,6 +47,8 @@ REPAIRS = {
     "idna_encoded": "Internationalized domain: its IDNA form (xn--...) is in ascii_domain.",
     "idna_decoded": SHARED_REPAIRS["idna_decoded"],
     "gmail_canonicalized": "Gmail address: dots and +tag dropped, lowercased, at gmail.com.",
+    "mailto_removed": 'A "mailto:" link prefix removed.',
+    "display_name_removed": 'A display name around the address removed ("Ann <ann@x.org>").',
 }
 OPTIONS = {
     "check_deliverability": flag(
@@ -73,22 +76,30 @@ def _resolver() -> Any:
 
 def normalize_value(value: str, options: OptionsMap) -> FieldResult:
     deliverability = bool(options.get("check_deliverability"))
+    notes = []
+    if value[:7].lower() == "mailto:":  # copied from a link
+        value = value[7:].strip()
+        notes.append("mailto_removed")
     try:
         parts = None if deliverability else _validate_simple(value)
         if parts is None:
+            # A display name ("Ann Lee <ann@x.org>", as mail clients and CRMs export) is
+            # parsed by the library and left out.
             result = validate_email(
                 value,
                 check_deliverability=deliverability,
                 dns_resolver=_resolver() if deliverability else None,
+                allow_display_name=True,
             )
             parts = result.local_part, result.domain, result.ascii_domain
+            if value.endswith(">"):
+                notes.append("display_name_removed")
     except EmailUndeliverableError:
         return invalid(COMPONENTS, "email_undeliverable")
     except EmailNotValidError:
         return invalid(COMPONENTS, "email_invalid")
     local, domain, ascii_domain = parts
-    typed_domain = value.rpartition("@")[2]
-    notes = []
+    typed_domain = value.rpartition("@")[2].rstrip(">")
     if typed_domain != typed_domain.lower():
         notes.append("domain_lowercased")
     if ascii_domain != domain:

@@ -19,6 +19,9 @@ VALID = [
     ("international business machines corporation", "International Business Machines", "Corp."),
     ("AT&T INC", "AT&T", "Inc."),
     ("HSBC HOLDINGS PLC", "HSBC Holdings", "PLC"),  # no vowel: an acronym
+    ("BAM", "BAM", ""),  # three capitals alone: an acronym
+    ("UBS AG", "UBS", "AG"),
+    ("bam", "Bam", ""),
     ("KPMG LLP", "KPMG", "LLP"),
     ("3M COMPANY", "3M", "Co."),
     ("BANK OF AMERICA CORP", "Bank of America", "Corp."),

@@ -8,7 +8,8 @@ and which terms are too often part of a real name to be stripped ("Amazon UK").
 Casing is repaired only when the name is all upper or all lower case: a name typed in mixed
 case ("eBay", "DeWalt") is the company's own spelling and is kept. Repaired words take their
 spelling from ``data/company_spellings.txt`` (IBM, AT&T, JPMorgan); other words without a
-vowel (HSBC, KPMG) or with a digit are upper-cased, short linking words lower-cased.
+vowel (HSBC, KPMG) or with a digit are upper-cased, short linking words lower-cased. A name of
+up to three capitals alone ("BAM", "UBS") is an acronym and kept.
 
 Invalid: nothing but a legal form, punctuation or a placeholder ("n/a") -> ``company_empty``.
 """
@@ -94,7 +95,9 @@ def normalize_value(value: str, options: OptionsMap) -> FieldResult:
     if not any(c.isalnum() for c in base) or base.casefold() in _PLACEHOLDERS:
         return invalid(COMPONENTS, "company_empty")
     notes = []
-    if base.isupper() or base.islower():
+    # A name of up to three capitals alone is an acronym ("BAM", "UBS", "AXA"), not shouting.
+    acronym = len(base) <= 3 and base.isalpha() and base.isupper()
+    if (base.isupper() and not acronym) or base.islower():
         cased = " ".join(_recase(word, i == 0) for i, word in enumerate(base.split()))
         if cased != base:
             notes.append("recased")

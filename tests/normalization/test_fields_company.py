@@ -22,6 +22,7 @@ VALID = [
     ("BAM", "BAM", ""),  # three capitals alone: an acronym
     ("UBS AG", "UBS", "AG"),
     ("bam", "Bam", ""),
+    ("BAM INC", "Bam", "Inc."),  # "INC" for "Inc.": the caps lock was on
     ("KPMG LLP", "KPMG", "LLP"),
     ("3M COMPANY", "3M", "Co."),
     ("BANK OF AMERICA CORP", "Bank of America", "Corp."),

@@ -9,7 +9,8 @@ Casing is repaired only when the name is all upper or all lower case: a name typ
 case ("eBay", "DeWalt") is the company's own spelling and is kept. Repaired words take their
 spelling from ``data/company_spellings.txt`` (IBM, AT&T, JPMorgan); other words without a
 vowel (HSBC, KPMG) or with a digit are upper-cased, short linking words lower-cased. A name of
-up to three capitals alone ("BAM", "UBS") is an acronym and kept.
+up to three capitals ("BAM", "UBS AG") is an acronym and kept, unless its legal form is typed in
+capitals it is not spelled with ("FOO GMBH").
 
 Invalid: nothing but a legal form, punctuation or a placeholder ("n/a") -> ``company_empty``.
 """
@@ -95,15 +96,17 @@ def normalize_value(value: str, options: OptionsMap) -> FieldResult:
     if not any(c.isalnum() for c in base) or base.casefold() in _PLACEHOLDERS:
         return invalid(COMPONENTS, "company_empty")
     notes = []
-    # A name of up to three capitals alone is an acronym ("BAM", "UBS", "AXA"), not shouting.
-    acronym = len(base) <= 3 and base.isalpha() and base.isupper()
+    form = " ".join(_spell_form(tokens) for tokens in forms)
+    typed_form = " ".join(" ".join(tokens).strip(_EDGE_PUNCTUATION) for tokens in forms)
+    # Up to three capitals are an acronym ("BAM", "UBS AG"), unless the legal form shows the
+    # caps lock was on ("FOO GMBH", whose form is spelled "GmbH").
+    shouted = typed_form.isupper() and not form.isupper()
+    acronym = len(base) <= 3 and base.isalpha() and base.isupper() and not shouted
     if (base.isupper() and not acronym) or base.islower():
         cased = " ".join(_recase(word, i == 0) for i, word in enumerate(base.split()))
         if cased != base:
             notes.append("recased")
         base = cased
-    form = " ".join(_spell_form(tokens) for tokens in forms)
-    typed_form = " ".join(" ".join(tokens).strip(_EDGE_PUNCTUATION) for tokens in forms)
     if form != typed_form:
         notes.append("legal_form_standardized")
     return FieldResult(f"{base} {form}" if form else base, (base, form), None, tuple(notes))

@@ -238,6 +238,21 @@ def test_chunks_have_exactly_chunk_size_rows_in_order(write):
     assert count_rows(path, "csv") == rows
 
 
+@pytest.mark.parametrize("chunk_size", [3, 1000, 7_001, 30_000])
+def test_chunks_converted_in_groups_are_the_same_chunks(write, chunk_size):
+    """Chunks are slices of DataFrames converted CONVERT_ROWS (10,000) rows at a time: any
+    chunk size, dividing that or not, gives the same rows, sizes and running index."""
+    rows = 25_003
+    path = write(b"n,text\n" + b"".join(b"%d,row %d\n" % (i, i) for i in range(rows)))
+    chunks = list(iter_chunks(path, "csv", chunk_size))
+    sizes = [chunk_size] * (rows // chunk_size) + ([rows % chunk_size] if rows % chunk_size else [])
+    assert [len(chunk) for chunk in chunks] == sizes
+    for chunk in chunks:
+        first = chunk.index[0]
+        assert chunk.index.tolist() == list(range(first, first + len(chunk)))
+        assert chunk["text"].tolist() == [f"row {i}" for i in chunk.index]
+
+
 def test_chunks_regroup_across_csv_blocks(write):
     # Rows of ~1 MB: each 16 MiB block holds 15-16 of them, chunks of 7 straddle blocks.
     row = b"x" * (1 << 20)

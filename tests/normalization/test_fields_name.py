@@ -89,6 +89,13 @@ VALID = [
     ("ursula le guin", "Ursula le Guin", ("", "Ursula", "", "le Guin", "", "")),
     ("Anderson Andrews", "Anderson Andrews", ("", "Anderson", "", "Andrews", "", "")),
     ("Blas Company Almansa", "Blas Company Almansa", ("", "Blas", "Company", "Almansa", "", "")),
+    # Credentials that are also names count only where the writing shows a credential.
+    ("Li Peng", "Li Peng", ("", "Li", "", "Peng", "", "")),
+    ("Le Mai", "Le Mai", ("", "Le", "", "Mai", "", "")),
+    ("Raj Patel, MEng", "Raj Patel", ("", "Raj", "", "Patel", "", "")),
+    # Chinese, Japanese and Korean script: family name first, as written, and so kept.
+    ("山崎 陽子", "山崎 陽子", ("", "陽子", "", "山崎", "", "")),
+    ("김민준", "김민준", ("", "민준", "", "김", "", "")),
 ]
 INVALID = [
     ("R2D2", "name_has_digits"),

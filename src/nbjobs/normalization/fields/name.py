@@ -94,6 +94,10 @@ _NAME_PUNCTUATION = frozenset("-'.,;&+/()[]\"|\u2018\u2019\u201c\u201d\u2013\u20
 _ASCII_SYMBOLS = str.maketrans("", "", "!#$%*:<=>?@\\^_`{}~")
 _GLUED_INITIALS = re.compile(r"\.(?=\w)")
 _MULTIPLE = re.compile(r"&|\+|/|\band\b", re.IGNORECASE)
+# Han, kana and Hangul: scripts nameparser reads family name first.
+_CJK = re.compile(
+    "[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]"
+)
 # Quotes, brackets or dashes left at either end of a word (dots only before: "Q." is an initial).
 _STRAY = re.compile(r"^[\"'()\[\]{}<>*_~`.-]+|[\"'()\[\]{}<>*_~`-]+$")
 # The letters of the fast path (_parse_simple): Latin letters with one lowercase and one
@@ -218,11 +222,17 @@ def _normalize(value: str, options: OptionsMap, *, fast: bool) -> tuple[FieldRes
         # nameparser would read it the next time.
         middle, last = (p[:1].upper() + p[1:] if p else p for p in (middle, last))
     normalized = " ".join(p for p in (first, middle, last, suffix) if p)
+    written_order = bool(_CJK.search(core))
+    if written_order:
+        # nameparser reads a name in Chinese, Japanese or Korean script family name first, as
+        # it is written ("山崎 陽子", "김민준"): the components say which part is which, and the
+        # value keeps the written order (turned around, it would turn back when normalized again).
+        normalized = " ".join([*core.replace(",", " ").split(), suffix]).strip()
     if prefix:
         notes.append("title_removed")
     if nickname:
         notes.append("nickname_extracted")
-    if "," in core:  # nameparser reads "Smith, John" family name first
+    if "," in core and not written_order:  # nameparser reads "Smith, John" family name first
         notes.append("reordered_family_first")
     if any(" ".join(t.split()) != p for t, p in zip(typed, (first, middle, last), strict=True)):
         notes.append("recased")

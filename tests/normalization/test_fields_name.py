@@ -59,6 +59,9 @@ VALID = [
     ("Gen. Colin Powell (Ret.)", "Colin Powell", ("Gen.", "Colin", "", "Powell", "", "")),
     ("Prof. Dr. Hans Müller", "Hans Müller", ("Prof. Dr.", "Hans", "", "Müller", "", "")),
     ("Dr. Smith", "Smith", ("Dr.", "", "", "Smith", "", "")),  # a title goes with a surname
+    ("Sig.ra Matilda Costanzi", "Matilda Costanzi", ("Sig.ra", "Matilda", "", "Costanzi", "", "")),
+    ("MUDr. Silvie Blažková DiS.", "Silvie Blažková", ("MUDr.", "Silvie", "", "Blažková", "", "")),
+    ("JUDr. Robert Havel, CSc.", "Robert Havel", ("JUDr.", "Robert", "", "Havel", "", "")),
     ("MRS. ROBINSON", "Robinson", ("Mrs.", "", "", "Robinson", "", "")),
     (
         "DR MARTIN LUTHER KING, JR",
@@ -89,6 +92,7 @@ VALID = [
     ("ursula le guin", "Ursula le Guin", ("", "Ursula", "", "le Guin", "", "")),
     ("Anderson Andrews", "Anderson Andrews", ("", "Anderson", "", "Andrews", "", "")),
     ("Blas Company Almansa", "Blas Company Almansa", ("", "Blas", "Company", "Almansa", "", "")),
+    ("Co Nguyen", "Co Nguyen", ("", "Co", "", "Nguyen", "", "")),
     # Credentials that are also names count only where the writing shows a credential.
     ("Li Peng", "Li Peng", ("", "Li", "", "Peng", "", "")),
     ("Le Mai", "Le Mai", ("", "Le", "", "Mai", "", "")),

@@ -38,6 +38,10 @@ class NameWords:
     def __init__(self) -> None:
         titles = load_json("name_titles.json")
         self.titles = {dotless_key(t): t for t in titles["titles"]}
+        # Initials typed without spaces ("J.R.R.") are spaced, as nameparser reads them; titles
+        # written with a dot inside ("Sig.ra", "Dott.ssa") stay whole.
+        glued = [re.escape(t) for t in titles["titles"] if re.search(r"\.\w", t)]
+        self._initials = re.compile(rf"\b(?:{'|'.join(glued)})(?!\w)|\.(?=\w)", re.IGNORECASE)
         self.generational = {dotless_key(s): s for s in titles["generational"]}
 
         credentials = load_json("name_credentials.json")
@@ -84,6 +88,10 @@ class NameWords:
             return False
         return trusted or all("." in word for word in words)
 
+    def spaced_initials(self, text: str) -> str:
+        """ "J.R.R. Tolkien" -> "J. R. R. Tolkien"; "Sig.ra Rossi" stays."""
+        return self._initials.sub(lambda m: m[0] if len(m[0]) > 1 else ". ", text)
+
     def may_end_credential(self, token: str) -> bool:
         """False when no credential ends with the word ``token`` (most names: a quick no)."""
         return dotless_key(token) in self.credential_endings
@@ -114,13 +122,11 @@ class NameWords:
         return key
 
     def is_company(self, words: list[str]) -> bool:
-        """A company word anywhere, or a legal form ending the name ("Acme LLC", and "LLC,
-        Acme" too: the comma form of a name puts the last word first). A legal form between
-        names is a surname: "Blas Company Almansa"."""
+        """A company word anywhere, or a legal form ending the name ("Acme LLC", "Acme,
+        Inc."). Elsewhere a legal form is a name: "Blas Company Almansa", "Co Nguyen"."""
         if not self.company_words.isdisjoint(map(phrase_key, words)):
             return True
-        ends = (words[0], words[-1])
-        return len(words) > 1 and not self.legal_forms.isdisjoint(map(dotless_key, ends))
+        return len(words) > 1 and dotless_key(words[-1]) in self.legal_forms
 
 
 @cache

@@ -92,7 +92,6 @@ _MAX_REPAIR_ROUNDS = 3
 _NAME_PUNCTUATION = frozenset("-'.,;&+/()[]\"|\u2018\u2019\u201c\u201d\u2013\u2014\u02bc")
 # The ASCII punctuation not in _NAME_PUNCTUATION, dropped on the fast path for ASCII text.
 _ASCII_SYMBOLS = str.maketrans("", "", "!#$%*:<=>?@\\^_`{}~")
-_GLUED_INITIALS = re.compile(r"\.(?=\w)")
 _MULTIPLE = re.compile(r"&|\+|/|\band\b", re.IGNORECASE)
 # Han, kana and Hangul: scripts nameparser reads family name first.
 _CJK = re.compile(
@@ -162,7 +161,7 @@ def _normalize(value: str, options: OptionsMap, *, fast: bool) -> tuple[FieldRes
     # "J.R.R. Tolkien" -> "J. R. R. Tolkien", as nameparser reads (and rewrites) initials.
     text = text.translate(_ASCII_SYMBOLS)
     if "." in text:
-        text = _GLUED_INITIALS.sub(". ", text)
+        text = words.spaced_initials(text)
     text = " ".join(text.split())
     if any(map(str.isdigit, text)):
         return invalid(COMPONENTS, "name_has_digits"), False

@@ -44,6 +44,13 @@ VALID = [
     ("United States Virgin Islands", "VI", ("VIR", "Virgin Islands, U.S.")),
     ("Libyan Arab Jamahiriya", "LY", ("LBY", "Libya")),
     ("Svalbard & Jan Mayen Islands", "SJ", ("SJM", "Svalbard and Jan Mayen")),
+    # Other languages (pycountry's translations), the head of a name with a comma, mojibake.
+    ("Frankreich", "FR", ("FRA", "France")),
+    ("Estados Unidos", "US", ("USA", "United States")),
+    ("ドイツ", "DE", ("DEU", "Germany")),
+    ("Bolivien", "BO", ("BOL", "Bolivia, Plurinational State of")),
+    ("Kongo", "CG", ("COG", "Congo")),  # a whole name wins over the head of another
+    ("C\u00c3\u00b4te d'Ivoire", "CI", ("CIV", "Côte d'Ivoire")),  # mojibake
 ]
 INVALID = [
     "XX",
@@ -51,6 +58,7 @@ INVALID = [
     "Europe",
     "840",  # numeric codes are not accepted (see the module docstring)
     "Korea",  # ambiguous: North or South
+    "Virgin Islands",  # ambiguous: British or U.S.
     "Congo Republic Democratic Kinshasa",
     "Germany France",
     "Atlantis",

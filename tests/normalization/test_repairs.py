@@ -61,6 +61,7 @@ NOTES = [
     (country, "UK", {}, ("alias_resolved",)),
     (country, "Germany", {}, ("converted_to_code",)),
     (country, "DE", {}, ()),
+    (country, "C\u00c3\u00b4te d'Ivoire", {}, ("mojibake_repaired", "alias_resolved")),
     (state, "California", {}, ("abbreviated",)),
     (state, "c.a.", {}, ("reformatted",)),
     (state, "CA", {}, ()),

@@ -26,6 +26,7 @@ SHARED_REPAIRS = {
     "recased": "Casing repaired (words capitalized as names are written).",
     "reformatted": "Written in the standard form of its type (e.g. CA, 12345-6789, 2024-03-05).",
     "idna_decoded": "Domain written in IDNA form (xn--...) shown in Unicode.",
+    "mojibake_repaired": 'Mis-decoded text repaired ("JosÃ©" -> "José").',
 }
 
 # Long enough for any real name, phone or address; short enough that no parser gets slow.

@@ -56,7 +56,7 @@ REASONS = {
     "name_empty": "No first, middle or last name (only a title, credential or punctuation).",
 }
 REPAIRS = {
-    "mojibake_repaired": 'Mis-decoded text repaired ("JosÃ©" -> "José").',
+    "mojibake_repaired": SHARED_REPAIRS["mojibake_repaired"],
     "ascii_folded": "Folded to ASCII (option ascii_names).",
     "pronoun_removed": 'Pronouns removed ("(she/her)").',
     "nickname_extracted": "A nickname in quotes or brackets moved to the nickname component.",

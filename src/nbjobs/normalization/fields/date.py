@@ -2,7 +2,8 @@
 
 Common shapes are read by pattern: year first ("2024-03-05", "2024/3/5", "20240305") is always
 year-month-day; otherwise "03/05/2024" is month/day/year, or day/month/year with the job option
-``dayfirst`` (either way "13/05/2024" is read as the only date it can be); so are "5 March
+``dayfirst`` (either way "13/05/2024" is read as the only date it can be), and "05.03.2024",
+with dots, is day first, as it is written wherever dots separate a date; so are "5 March
 2024" and "Mar 5, 2024". Other shapes ("Tuesday, March 5th 2024") go to dateutil. A time of
 day or a zone after a date is allowed and ignored: the date is the one written, not converted
 to another zone.
@@ -40,7 +41,9 @@ REPAIRS = {
 
 OPTIONS = {
     "dayfirst": flag(
-        "dayfirst", 'Read "03/05/2024" as 3 May (day first) instead of March 5; default false.'
+        "dayfirst",
+        'Read "03/05/2024" as 3 May (day first) instead of March 5; default false. Dotted dates '
+        '("03.05.2024") are day first either way.',
     )
 }
 
@@ -97,7 +100,9 @@ def _by_pattern(value: str, dayfirst: bool) -> tuple[int, int, int] | None:
         return int(match[3]), _MONTHS[match[1].casefold()], int(match[2])
     if match := _YEAR_LAST.fullmatch(value):
         first, second, year = int(match[1]), int(match[3]), match[4]
-        month, day = (second, first) if dayfirst else (first, second)
+        # Dots are written day first wherever they are the separator ("05.03.2024" in Germany,
+        # Russia, Poland, Turkey, ...), so they are read day first whatever the option says.
+        month, day = (second, first) if dayfirst or match[2] == "." else (first, second)
         if month > 12 >= day:  # "13/05/2024" can only be day first, whatever the option says
             month, day = day, month
         return _full_year(int(year), len(year)), month, day

@@ -81,9 +81,16 @@ VALID = [
     # Occupational surnames are names, not job titles.
     ("Tom Cook", "Tom Cook", ("", "Tom", "", "Cook", "", "")),
     ("Adam Driver", "Adam Driver", ("", "Adam", "", "Driver", "", "")),
-    # Words cased on purpose (a capital first, not all capitals) stay as typed; the others
-    # take the rules' casing.
-    ("Ji-hoon Park", "Ji-hoon Park", ("", "Ji-hoon", "", "Park", "", "")),
+    # Casing meant as typed (a capital inside a word, a particle typed capitalized) is kept;
+    # words in one case or merely capitalized take the rules' casing.
+    ("Ji-hoon Park", "Ji-Hoon Park", ("", "Ji-Hoon", "", "Park", "", "")),
+    ("Mary O'neil", "Mary O'Neil", ("", "Mary", "", "O'Neil", "", "")),
+    ("John Mcdonald", "John McDonald", ("", "John", "", "McDonald", "", "")),
+    # "Mac" takes a capital after it only in the surnames that are written so.
+    ("john macdonald", "John MacDonald", ("", "John", "", "MacDonald", "", "")),
+    ("JOHN MACHADO", "John Machado", ("", "John", "", "Machado", "", "")),
+    ("mackenzie smith", "Mackenzie Smith", ("", "Mackenzie", "", "Smith", "", "")),
+    ("maciej nowak", "Maciej Nowak", ("", "Maciej", "", "Nowak", "", "")),
     ("DeShawn JONES", "DeShawn Jones", ("", "DeShawn", "", "Jones", "", "")),
     ("Leonardo DiCaprio", "Leonardo DiCaprio", ("", "Leonardo", "", "DiCaprio", "", "")),
     ("Ursula K. Le Guin", "Ursula K. Le Guin", ("", "Ursula", "K.", "Le Guin", "", "")),

@@ -43,6 +43,8 @@ class NameWords:
         glued = [re.escape(t) for t in titles["titles"] if re.search(r"\.\w", t)]
         self._initials = re.compile(rf"\b(?:{'|'.join(glued)})(?!\w)|\.(?=\w)", re.IGNORECASE)
         self.generational = {dotless_key(s): s for s in titles["generational"]}
+        mac = load_json("name_mac_surnames.json")["surnames"]
+        self.mac_surnames = frozenset(name.casefold() for name in mac)
 
         credentials = load_json("name_credentials.json")
         ambiguous = credentials.pop("ambiguous")

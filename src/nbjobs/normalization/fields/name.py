@@ -194,7 +194,9 @@ def _normalize(value: str, options: OptionsMap, *, fast: bool) -> tuple[FieldRes
 
     parsed = (fast and _parse_simple(core)) or _parse(core)
     typed, cased, title, suffix_list, nickname = parsed
-    first, middle, last = map(_keep_typed_case, typed, cased)
+    first, middle, last = (
+        _keep_typed_case(t, _mac_cased(c)) for t, c in zip(typed, cased, strict=True)
+    )
     # A title only nameparser knows ("National") may leave a name it reads otherwise alone.
     generational, unsure = [], bool(title)
     for piece in suffix_list:
@@ -462,19 +464,40 @@ def _family_first(core: str, words: NameWords) -> str:
 
 
 def _keep_typed_case(typed: str, cased: str) -> str:
-    """``cased``, except words typed with a capital first and not in capitals only, which
-    stay as typed: "DeShawn", "DiCaprio", "Jong-un", the "Le" of "Le Guin" were cased on
-    purpose, and the rules would flatten them. Words typed in one case ("SMITH", "mcdonald")
-    or with caps lock on ("jOHN") take the rules' casing (nameparser's own policy, per word)."""
+    """``cased`` (the rules' casing), except where a word's typed casing is evidently meant:
+    a capital inside it ("DeShawn", "DiCaprio", "McKenzie") or a particle typed capitalized
+    ("Le Guin", "Van Dyke", which the rules lower). Words typed in one case ("SMITH",
+    "mcdonald"), with caps lock on ("jOHN") or merely capitalized ("Mcdonald", "O'neil", as
+    systems that capitalize every word write them) take the rules' casing."""
     if typed == cased or typed.islower() or typed.isupper():
         return cased  # most names: nothing typed on purpose to keep
     typed_words, cased_words = typed.split(), cased.split()
     if len(typed_words) != len(cased_words):
         return cased
     return " ".join(
-        t if t[:1].isupper() and not t.isupper() and t.lower() == c.lower() else c
-        for t, c in zip(typed_words, cased_words, strict=True)
+        t if _typed_wins(t, c) else c for t, c in zip(typed_words, cased_words, strict=True)
     )
+
+
+def _typed_wins(typed: str, cased: str) -> bool:
+    """Whether a word keeps its typed casing over the rules' ``cased``: typed with a capital
+    first, not in capitals only, and with a capital inside ("DeShawn") or as a particle the
+    rules would lower ("Le")."""
+    if not typed[:1].isupper() or typed.isupper() or typed.lower() != cased.lower():
+        return False
+    return typed[1:] != typed[1:].lower() or cased[:1].islower()
+
+
+_MAC_CAPITAL = re.compile(r"\bMac(?=[A-Z])\w+")  # nameparser's "MacXxx"
+
+
+def _mac_cased(text: str) -> str:
+    """nameparser's "Mac" capital only where the surname takes it (``name_mac_surnames``):
+    "MacDonald", but "Machado", "Macias", "Maciej"."""
+    if "Mac" not in text:
+        return text
+    known = name_words().mac_surnames
+    return _MAC_CAPITAL.sub(lambda m: m[0] if m[0].casefold() in known else m[0].capitalize(), text)
 
 
 def _drop_symbols(text: str) -> str:

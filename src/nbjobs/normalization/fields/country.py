@@ -16,6 +16,7 @@ import gettext
 import re
 from collections.abc import Callable
 from functools import cache
+from typing import Any
 
 import ftfy
 import pycountry
@@ -43,23 +44,31 @@ _LANGUAGES = (
 )
 
 
-def _build() -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
+def _names(country: Any) -> list[str]:
+    """pycountry's names of ``country``: its name, and its official and common names if any."""
+    names = [getattr(country, a, "") for a in ("name", "official_name", "common_name")]
+    return [name for name in names if name]
+
+
+def _build(aliases: dict[str, str]) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
     codes: dict[str, str] = {}
     details: dict[str, tuple[str, str]] = {}
     for country in pycountry.countries:
         details[country.alpha_2] = (country.alpha_3, country.name)
-        names = [country.name, *(getattr(country, a, "") for a in ("official_name", "common_name"))]
+        names = _names(country)
         names += [_BRACKETED.sub("", name) for name in names]
         names += ["St " + name[6:] for name in names if name.startswith("Saint ")]
-        for spelling in filter(None, [country.alpha_2, country.alpha_3, *names]):
+        for spelling in [country.alpha_2, country.alpha_3, *names]:
             codes.setdefault(lookup_key(spelling), country.alpha_2)
     # Aliases win over pycountry: "US" and "UK" must not depend on the order of the codes above.
-    for alias, code in load_json("country_aliases.json").items():
+    for alias, code in aliases.items():
         codes[lookup_key(alias)] = code
     return codes, details
 
 
-_CODES, _DETAILS = _build()
+_ALIASES: dict[str, str] = load_json("country_aliases.json")
+_ALIAS_KEYS = frozenset(map(lookup_key, _ALIASES))
+_CODES, _DETAILS = _build(_ALIASES)
 
 
 @cache
@@ -74,9 +83,7 @@ def _translated() -> dict[str, str]:
     translations = [str] + [_translation(language) for language in _LANGUAGES.split()]
     for translate in filter(None, translations):
         for country in pycountry.countries:
-            for name in (country.name, getattr(country, "official_name", "")):
-                if not name:
-                    continue
+            for name in _names(country):
                 spelled = translate(name)
                 names.setdefault(lookup_key(spelled), set()).add(country.alpha_2)
                 head, comma, _ = spelled.partition(",")
@@ -92,9 +99,6 @@ def _translation(language: str) -> Callable[[str], str] | None:
         return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language]).gettext
     except OSError:  # not in this pycountry
         return None
-
-
-_ALIAS_KEYS = frozenset(lookup_key(alias) for alias in load_json("country_aliases.json"))
 
 
 def normalize_value(value: str, options: OptionsMap) -> FieldResult:

@@ -151,23 +151,36 @@ def test_malformed_csv_fails_with_the_row(make_job):
     assert listing(job.output_dir) == []
 
 
-def test_bad_utf8_found_mid_stream_fails_and_removes_temps(make_job):
-    # Rows of 1 MiB: the bad byte sits past the first 16 MiB block, which is all that the
-    # up-front check reads, and in a column the counting pass does not convert.
+def test_bytes_not_utf8_mid_stream_make_invalid_values_not_a_failed_job(make_job):
+    # Rows of 1 MiB: the bad bytes sit past the first 16 MiB block, which is all that the
+    # submission reads; one in a typed column, one in an untyped one.
     filler = "x" * (1 << 20)
     rows = [f"(415) 555-{2000 + i},p{i}@example.com,{filler}" for i in range(20)]
-    data = "\n".join(["Phone,Email,Zip", *rows, ""]).encode() + b"1,a@b.com,Zo\xeb\n"
+    data = "\n".join(["Phone,Email,Zip", *rows, ""]).encode() + b"1,zo\xeb@b.com,Zo\xeb\n"
     job = make_job(data, chunk_size=5)
     recorder = run(job)
-    assert recorder.kinds == ["started", "progress", "progress", "progress", "failed"]
-    failed = recorder.messages[-1][1]
-    assert failed["errorMessage"] == (
-        f"The file is not UTF-8 text (invalid byte 0xeb near byte {len(data) - 2}). "
-        "Save it as UTF-8 and submit it again."
-    )
-    assert failed["processedRows"] == 15
-    assert len(recorder.listings[-2]) == 3  # it had been writing temps...
-    assert listing(job.output_dir) == []
+    assert recorder.kinds[-1] == "completed"
+    done = recorder.messages[-1][1]
+    assert (done["processedRows"], done["validRows"], done["invalidRows"]) == (21, 20, 1)
+    output = pd.read_csv(done["outputPath"], dtype=str, keep_default_na=False)
+    last = output.iloc[-1]
+    assert (last["Email"], last["Zip"]) == ("zo\ufffd@b.com", "Zo\ufffd")
+    assert last["_errors"] == "Phone:phone_unparseable; Email:not_utf8"
+    assert output["Zip"][0] == filler  # the good rows as they were
+    assert listing(job.output_dir) == ["7.csv", "7.invalid.csv", "7.parquet"]
+
+
+def test_binary_junk_in_cells_makes_invalid_values_not_a_failed_job(make_job):
+    junk = bytes(range(256)).replace(b'"', b'""')  # every byte, NUL and controls included
+    control = b"\x00\x01\x1b[31m\x7f"  # UTF-8, but no phone or email
+    data = contacts_csv(3) + b'"' + junk + b'","' + control + b'",1\n'
+    recorder = run(make_job(data))
+    assert recorder.kinds[-1] == "completed", recorder.messages[-1]
+    done = recorder.messages[-1][1]
+    assert (done["processedRows"], done["invalidRows"]) == (4, 1)
+    table = pq.read_table(done["parquetPath"]).to_pandas()
+    assert table["_errors"].iloc[-1] == "Phone:not_utf8; Email:email_invalid"
+    assert table["Email"].iloc[-1] == control.decode()  # kept as it was
 
 
 def test_spec_naming_a_missing_column_fails_with_its_message(make_job):

@@ -4,7 +4,9 @@ Memory follows the chunk size, never the file size: CSV is parsed by pyarrow's s
 reader one block at a time, Arrow IPC is memory-mapped and Parquet is read batch by batch.
 Every CSV column is read as text: "00501" stays "00501", a missing field is "". The delimiter
 is read off the header line: a comma, or else ";", tab or "|" (European spreadsheets save
-"CSV" with semicolons).
+"CSV" with semicolons). A value with bytes that are not UTF-8 is read with U+FFFD in their place
+(Python's "replace"), which the engine reports as that value's reason (``not_utf8``) instead of
+failing the whole job; a header that is not UTF-8 is an error, as its names are the spec's.
 """
 
 from __future__ import annotations
@@ -256,7 +258,8 @@ class _CsvStream:
                 # newlines_in_values: a quoted field may span lines (addresses, notes).
                 parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
                 convert_options=pa_csv.ConvertOptions(
-                    default_column_type=pa.string(),
+                    # Bytes, decoded by _as_text: Arrow's own UTF-8 check fails the whole read.
+                    default_column_type=pa.binary(),
                     strings_can_be_null=False,
                     include_columns=[only_column] if only_column else [],
                 ),
@@ -278,13 +281,27 @@ class _CsvStream:
             finally:
                 self._source.consumer_waiting(False)
             self._source.delivered()
-            yield batch
+            yield _as_text(batch)
 
     def __enter__(self) -> _CsvStream:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self._source.close()
+
+
+def _as_text(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """The batch's byte columns as UTF-8 text; the bytes of a value that are not UTF-8 become
+    U+FFFD. Casting checks the UTF-8 and copies nothing; only a column where that fails (a
+    file saved in another encoding) is decoded value by value."""
+    columns = []
+    for column in batch.columns:
+        try:
+            columns.append(column.cast(pa.string()))
+        except pa.ArrowInvalid:
+            texts = [v if v is None else v.decode("utf-8", "replace") for v in column.to_pylist()]
+            columns.append(pa.array(texts, pa.string()))
+    return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
 
 
 class _Throttle(io.RawIOBase):
@@ -349,15 +366,14 @@ def _csv_errors(path: str) -> Iterator[None]:
     except UnicodeDecodeError:  # in the header, which pyarrow decodes in Python
         raise InputError(_utf8_message(path)) from None
     except pa.ArrowInvalid as exc:
-        if "invalid UTF8" in str(exc):
-            raise InputError(_utf8_message(path)) from None
         raise InputError(_csv_message(path, str(exc))) from None
     except (pa.ArrowException, OSError) as exc:
         raise InputError(f"The CSV file cannot be read ({_first_line(exc)}).") from None
 
 
 def _utf8_message(path: str) -> str:
-    """Find the first byte that is not UTF-8 (pyarrow says only that there is one)."""
+    """Where the header is not UTF-8: its first such byte (Python's error names the byte
+    within the line pyarrow decoded, not within the file)."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     offset = 0  # bytes fed to the decoder so far
     with open(path, "rb") as file:
@@ -371,13 +387,13 @@ def _utf8_message(path: str) -> str:
             if not block:
                 break
             offset += len(block)
-    return "The file is not UTF-8 text. Save it as UTF-8 and submit it again."
+    return "The header row is not UTF-8 text. Save the file as UTF-8 and submit it again."
 
 
 def _not_utf8(byte: int, position: int) -> str:
     return (
-        f"The file is not UTF-8 text (invalid byte 0x{byte:02x} near byte {position}). "
-        "Save it as UTF-8 and submit it again."
+        f"The header row is not UTF-8 text (invalid byte 0x{byte:02x} near byte {position}). "
+        "Save the file as UTF-8 and submit it again."
     )
 
 

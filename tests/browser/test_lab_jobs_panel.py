@@ -345,19 +345,19 @@ def test_cancel_a_running_job_from_the_panel(lab, page):
 def test_a_failed_job_is_announced_with_its_message(lab, page):
     _open_panel(page)
     expect(page.locator(f"{PANEL} .jp-nbjobs-badge")).to_have_text("Live", timeout=60_000)
-    # A byte that is not UTF-8 past the first 16 MiB block, the part a submission checks: the
-    # job is accepted, then fails in its worker.
+    # A row with too many fields past the first 16 MiB block, the part a submission checks:
+    # the job is accepted, then fails in its worker.
     broken = lab.root_dir / "broken.csv"
     _write_contacts(broken, 330_000)
-    broken.write_bytes(broken.read_bytes() + b"Zo\xe9,Lee,(650) 253-0000,zoe@example.com\n")
+    broken.write_bytes(broken.read_bytes() + b"Zoe,Lee,(650) 253-0000,zoe@example.com,x,y\n")
     job_id = lab.submit(broken.name, {"Phone": "phone"})["jobId"]
 
     toast = page.locator(".Toastify__toast", has_text=f"Job #{job_id} failed: ")
     expect(toast).to_be_visible(timeout=60_000)
-    expect(toast).to_contain_text("UTF-8")
+    expect(toast).to_contain_text("Malformed CSV")
     expect(toast.get_by_role("button", name="Open panel")).to_be_visible()
     failed = _row(page, job_id, "r.status === 'failed' && r.error")
-    assert "UTF-8" in failed["error"], failed
+    assert "Malformed CSV" in failed["error"], failed
     assert failed["actions"] == [], failed
     page.screenshot(path=screenshots_dir() / "panel-failed-toast.png")
 

@@ -223,6 +223,15 @@ def test_multi_megabyte_value_is_invalid_not_a_crash():
     assert result.frame["Phone"][0] == huge  # the input cell itself is kept
 
 
+def test_bytes_values_that_are_not_utf8_are_invalid_not_a_crash():
+    # A DataFrame column of raw bytes (read from a file in binary mode, say).
+    df = pd.DataFrame({"Name": ["Jos\xe9 Garc\xeda".encode("cp1252"), "José García".encode()]})
+    result = normalize_chunk(df, {"Name": "name"})
+    assert result.frame["_errors"].tolist() == ["Name:not_utf8", ""]
+    assert result.frame["Name_normalized"].tolist() == ["", "José García"]
+    assert (result.valid, result.invalid) == (1, 1)
+
+
 def test_cache_is_bounded_and_results_stay_right():
     normalizer = Normalizer({"Email": "email"}, cache_size=10)
     df = pd.DataFrame({"Email": [f"user{i}@example.com" for i in range(100)]})

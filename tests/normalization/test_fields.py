@@ -50,6 +50,15 @@ def test_too_long_is_rejected_unparsed(kind):
 
 
 @pytest.mark.parametrize("kind", sorted(REGISTRY))
+def test_bytes_that_were_not_utf8_are_rejected_unparsed(kind):
+    # "José" saved as Windows-1252 and read as UTF-8 ("Jos\ufffd"); also a phone or an email
+    # a byte of which was lost: whatever would parse around it, the value is not what was typed.
+    lost = "\N{REPLACEMENT CHARACTER}"
+    for value in (f"Jos{lost} Garc{lost}a", f"(415) 555-2671{lost}", f"ann{lost}@example.com"):
+        assert one(kind, value) == REGISTRY[kind].result(None, "not_utf8")
+
+
+@pytest.mark.parametrize("kind", sorted(REGISTRY))
 def test_results_keep_input_order_and_length(kind):
     values = ["", "x" * 2000, "John Smith", "(415) 555-2671", "a@example.com", ""]
     results = REGISTRY[kind].normalize(values, US)

@@ -85,7 +85,7 @@ async def test_bad_spec_is_400_and_creates_no_job(jp_fetch, submit, columns, exp
     [
         (b"", "empty"),
         (b"Full Name,Phone,Email\n", "no data rows"),
-        (b"Full Name,Phone,Email\nJos\xe9 Garc\xeda,1,a@b.co\n", "UTF-8"),
+        (b"Full Name,T\xe9l\xe9phone,Email\nAnn Lee,1,a@b.co\n", "header row is not UTF-8"),
         (b'Full Name,Phone,Email\n"a",1,a@b.co,extra,fields\n', "CSV"),
     ],
 )
@@ -138,6 +138,30 @@ async def test_huge_field_is_invalid_value_not_a_crash(
     frame = pd.read_csv(io.BytesIO(invalid.body), dtype=str, keep_default_na=False)
     assert len(frame) == 3  # the 2 broken sample rows and the huge one
     assert frame["_errors"].iloc[-1].startswith("Full Name:")
+
+
+async def test_values_not_utf8_are_invalid_values_not_a_failed_job(
+    submit, connect_client, server_token, jp_fetch
+):
+    # An Excel export in Windows-1252 appended to a UTF-8 file: its accented values are invalid
+    # with their reason, every other value is normalized, the job completes.
+    _, recorder = await connect_client(token=server_token)
+    data = contacts_csv(20) + "José García,+1 650 253 0000,jose@example.com,x\n".encode("cp1252")
+    response = await submit(data)
+    assert response.code == 201, response.body
+    job_id = json.loads(response.body)["jobId"]
+    name, payload = await recorder.wait_final(job_id)
+    assert name == events.COMPLETED and payload["processedRows"] == 21
+    invalid = await jp_fetch("nbjobs", "api", "jobs", str(job_id), "invalid")
+    frame = pd.read_csv(io.BytesIO(invalid.body), dtype=str, keep_default_na=False)
+    last = frame.iloc[-1]
+    assert last["Full Name"] == "Jos\ufffd Garc\ufffda"
+    assert (last["_errors"], last["Phone_normalized"]) == ("Full Name:not_utf8", "+16502530000")
+    summary = json.loads((await jp_fetch("nbjobs", "api", "jobs", str(job_id), "summary")).body)
+    name_column = next(c for c in summary["columns"] if c["column"] == "Full Name")
+    assert {"code": "not_utf8", "count": 1} in [
+        {"code": r["code"], "count": r["count"]} for r in name_column["topReasons"]
+    ]
 
 
 async def test_dataframe_upload_as_arrow_and_parquet_download(

@@ -34,9 +34,15 @@ _MODULES: tuple[ModuleType, ...] = tuple(
     if not module.name.startswith("_")
 )
 
+_LOST = "\N{REPLACEMENT CHARACTER}"  # what a byte that is not UTF-8 is read as
+
 # Codes the registry itself emits, whatever the type.
 COMMON_REASONS = {
     "value_too_long": f"Longer than {MAX_VALUE_LENGTH:,} characters; not parsed.",
+    "not_utf8": (
+        "Bytes that are not UTF-8 text, read as \N{REPLACEMENT CHARACTER} (the file is in "
+        "another encoding, such as Windows-1252: save it as UTF-8); not parsed."
+    ),
     "unexpected_error": "The normalizer failed on this value (a bug in nbjobs; please report it).",
 }
 
@@ -57,8 +63,9 @@ class FieldType:
     def normalize(self, values: Sequence[str], options: OptionsMap) -> list[FieldResult]:
         """Results for stripped ``values``; never raises, whatever the strings hold.
 
-        Empty values are left empty (not invalid) and over-long ones are rejected unparsed here,
-        once for every type, so no field module has to remember to.
+        Empty values are left empty (not invalid); over-long ones and ones holding U+FFFD (bytes
+        the reader could not decode, or text already lost in an earlier conversion) are rejected
+        unparsed here, once for every type, so no field module has to remember to.
         """
         results: list[FieldResult | None] = [None] * len(values)
         todo: list[int] = []
@@ -67,6 +74,8 @@ class FieldType:
                 results[index] = self.result("")
             elif len(value) > MAX_VALUE_LENGTH:
                 results[index] = self.result(None, "value_too_long")
+            elif _LOST in value:
+                results[index] = self.result(None, "not_utf8")
             else:
                 todo.append(index)
         parsed = self._parse([values[i] for i in todo], options)

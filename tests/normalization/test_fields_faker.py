@@ -1,14 +1,17 @@
 """The field types on data we did not write: Faker's names, phones, emails and countries in
-many locales (seeded, so a run is reproducible). Each check is against what a person or the
-underlying library says of the same values, not against our own outputs."""
+many locales (seeded, so a run is reproducible), and the detection of its columns. Each check
+is against what a person or the underlying library says of the same values, not against our
+own outputs."""
 
 from __future__ import annotations
 
+import pandas as pd
 import phonenumbers
 import pytest
 from email_validator import EmailNotValidError, validate_email
 from faker import Faker
 
+from nbjobs.normalization.detect import detect_types
 from nbjobs.normalization.fields import country, email, name, phone
 
 from ._field_helpers import direct
@@ -78,3 +81,46 @@ def test_country_names_in_other_languages_mostly_resolve(locale):
     names = {generator.country() for _ in range(3000)}
     known = [raw for raw in names if direct(country, raw).value is not None]
     assert len(known) >= 0.85 * len(names), sorted(names - set(known))
+
+
+DETECT_LOCALES = ["en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "pt_BR"]
+DETECT_LOCALES += ["en_CA", "en_AU", "en_IN"]
+
+
+@pytest.mark.parametrize("locale", DETECT_LOCALES)
+def test_detection_types_the_columns_of_a_fake_export(locale):
+    """Faker's columns under headers as exports spell them (or none), every locale read with
+    the default region US: a phone column is one though most of its numbers are invalid there
+    (Faker's random digits, numbers of other countries), a "Job" of single capitalized words
+    is text, not cities, an "id" of five digits text, not ZIP codes. Street addresses and
+    postcodes are left out: those types are US only."""
+    generator = fake(locale)
+    columns = {
+        ("Full Name", "name"): generator.name,
+        ("x", "name"): generator.name,
+        ("Phone", "phone"): generator.phone_number,
+        ("Mobile No.", "phone"): generator.phone_number,
+        ("col7", "phone"): generator.phone_number,
+        ("Email", "email"): generator.email,
+        ("field_3", "email"): generator.email,
+        ("City", "city"): generator.city,
+        ("Country", "country"): generator.country,
+        ("Company", "company"): generator.company,
+        ("Website", "url"): generator.url,
+        ("Birth Date", "date"): lambda: generator.date_of_birth().isoformat(),
+        ("Joined", "date"): generator.date,
+        ("Job", "text"): generator.job,
+        ("Notes", "text"): generator.sentence,
+        ("id", "text"): lambda: str(generator.random_int(1000, 99999)),
+        ("IBAN", "text"): generator.iban,
+    }
+    frame = pd.DataFrame(
+        {header: [make() for _ in range(300)] for (header, _), make in columns.items()}
+    )
+    found = detect_types(frame)
+    wrong = {
+        header: (found[header].type, found[header].reason, frame[header][:3].tolist())
+        for header, kind in columns
+        if found[header].type != kind
+    }
+    assert not wrong

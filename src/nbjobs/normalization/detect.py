@@ -2,9 +2,10 @@
 
 Two votes per type: the header (its words against the hint lists in ``data/detect_headers.json``)
 and the values (the share of sampled non-empty values that the type's own normalizer accepts, or,
-for the types whose normalizer accepts almost anything - name, city, company - the share that looks
-like one). The values weigh more: a header can lie ("col1", "Unnamed: 3"), a sample rarely does.
-``text`` wins when no type is convincing. Deterministic: the sample is the first distinct values.
+for the types whose normalizer accepts almost anything - name, city, company - the share that
+looks like one; for phones, the share written as phone numbers, valid or not). The values weigh
+more: a header can lie ("col1", "Unnamed: 3"), a sample rarely does. ``text`` wins when no type
+is convincing. Deterministic: the sample is the first distinct values.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from .fields.phone import looks_like_number
 from .registry import REGISTRY, validate_options
 
 HEADER_WEIGHT = 0.4
@@ -31,6 +33,8 @@ MIN_SCORE = 0.38
 _TEXT_BASELINE = 0.45
 # Types whose normalizer accepts nearly any string, so their value score comes from shape.
 _SHAPE_TYPES = ("name", "city", "company")
+# Types that values of another kind often fit by shape alone (detect_column).
+_WEAK_TYPES = ("zip", *_SHAPE_TYPES)
 
 
 @dataclass(frozen=True)
@@ -123,7 +127,10 @@ def value_scores(
     }
     for kind, test in could_be.items():
         maybe = [v for v, d in zip(values, digit_counts, strict=True) if test(v, d)]
-        scores[kind] = sum(_accepted(kind, maybe, options)) / n if n else 0.0
+        if kind == "phone":  # valid or not: a phone column holds many invalid numbers
+            scores[kind] = sum(looks_like_number(v, options) for v in maybe) / n if n else 0.0
+        else:
+            scores[kind] = sum(_accepted(kind, maybe, options)) / n if n else 0.0
 
     digits_only = _share([bool(_DIGITS.match(v)) for v in values])
     lengths = {len(v) for v in values if _DIGITS.match(v)}
@@ -153,8 +160,16 @@ def value_scores(
     tokens = [v.replace(",", " ").split() for v in values]
     forms = [r.components[1] for r in REGISTRY["company"].normalize(values, options)]
     company_words = set(words_data["company_words"])
+    connectors = set(words_data["company_connectors"])
     companyish = [
-        bool(form) or any(_fold(t).strip(".&") in company_words for t in toks) or "&" in v
+        bool(form)
+        or any(_fold(t).strip(".&") in company_words for t in toks)
+        or "&" in v
+        # Partners' names: "Marsh, James and Ward", "Rodrigues Fernandez et Fils".
+        or (
+            any(t in connectors for t in toks[1:-1])
+            and sum(t[0].isupper() for t in toks) >= 3
+        )
         for v, toks, form in zip(values, tokens, forms, strict=True)
     ]
     wordy = [bool(toks) and all(_WORD.match(t) for t in toks) for toks in tokens]
@@ -205,7 +220,10 @@ def value_scores(
     cities *= min(1.0, 0.55 + one_word + _share(placey))
     scores["name"] = max(names, fallback if "name" in hinted else 0.0)
     scores["city"] = max(cities, fallback if "city" in hinted else 0.0)
-    scores["company"] = max(_share(companyish), fallback_company if "company" in hinted else 0.0)
+    # A legal form or a business word is rare outside company names: a column where a third
+    # of the values carry one is a company column (the rest are often bare surnames).
+    company = min(1.0, 1.5 * _share(companyish))
+    scores["company"] = max(company, fallback_company if "company" in hinted else 0.0)
     return scores
 
 
@@ -233,6 +251,13 @@ def detect_column(header: Any, values: Sequence[str], options: Mapping[str, Any]
     if not values:
         return Detection("text", 1.0, "no values to look at")
     found = value_scores(values, options, hinted=heads)
+    if heads.get("text", 0.0) >= 0.8:
+        # A header naming something that is no type ("ID", "Job", "Amount") outweighs values
+        # whose shape alone would make a type: any five digits are a ZIP code, any
+        # capitalized word a city.
+        for kind in _WEAK_TYPES:
+            if kind not in heads:
+                found[kind] *= 0.5
     # A "Notes" header makes text likelier, but not over values that clearly are something else.
     text_score = (_TEXT_BASELINE + 0.5 * heads.get("text", 0.0)) * (1 - 0.8 * max(found.values()))
     best, best_score = "text", text_score
@@ -254,6 +279,8 @@ def detect_column(header: Any, values: Sequence[str], options: Mapping[str, Any]
     else:
         if best in _SHAPE_TYPES:  # scored by shape, not by its normalizer: say so
             parts.append(f"values score {found[best]:.0%} as {best}")
+        elif best == "phone":  # valid or not (value_scores)
+            parts.append(f"{found[best]:.0%} of sampled values are written as phone numbers")
         else:
             parts.append(f"{found[best]:.0%} of sampled values are valid {best}")
     return Detection(best, round(min(max(best_score, 0.0), 1.0), 3), "; ".join(parts))

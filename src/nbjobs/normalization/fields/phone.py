@@ -17,6 +17,7 @@ Invalid: not a phone number (``phone_unparseable``); wrong length or unassigned 
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Any
 
@@ -108,6 +109,23 @@ def normalize_value(value: str, options: OptionsMap) -> FieldResult:
 
 
 normalize_values = map_values(normalize_value)
+
+
+def looks_like_number(value: str, options: OptionsMap) -> bool:
+    """Whether ``value`` is written as a phone number, valid or not: phonenumbers reads it and
+    its length is possible for its region (``is_possible_number``). For column detection: a
+    column of phones is one even where many of its numbers are invalid (unassigned ranges,
+    another country's numbers without their code), while a social security number (9 digits)
+    or a card number is not. An IP address has a possible length but is not one."""
+    region = options.get("default_region", OPTIONS["default_region"].default)
+    number = _parse(value, region)
+    if number is None or not phonenumbers.is_possible_number(number):
+        return False
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return True
+    return False
 
 
 def _parse(text: str, region: str) -> PhoneNumber | None:

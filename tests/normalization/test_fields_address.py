@@ -21,6 +21,38 @@ from contacts import messy_address
 
 # (input, normalized, (house_number, street, unit, city, state, zip))
 VALID = [
+    # Military addresses (USPS Publication 28, section 23), as Faker writes them too: the
+    # delivery line in its written order, the post office in capitals as the city.
+    (
+        "PSC 1234, Box 5678 APO AA 12345",
+        "PSC 1234 Box 5678, APO, AA 12345",
+        ("", "PSC 1234 Box 5678", "", "APO", "AA", "12345"),
+    ),
+    (  # without the comma usaddress reads two boxes (a repeated label)
+        "psc 802 box 74 apo ae 09499-0074",
+        "PSC 802 Box 74, APO, AE 09499-0074",
+        ("", "PSC 802 Box 74", "", "APO", "AE", "09499-0074"),
+    ),
+    (
+        "cmr 450 box 6010 apo ae 09001",
+        "CMR 450 Box 6010, APO, AE 09001",
+        ("", "CMR 450 Box 6010", "", "APO", "AE", "09001"),
+    ),
+    (  # was "Box 5678 Unit 1234, Dpo, AP 12345"
+        "Unit 1234 Box 5678 DPO AP 12345",
+        "Unit 1234 Box 5678, DPO, AP 12345",
+        ("", "Unit 1234 Box 5678", "", "DPO", "AP", "12345"),
+    ),
+    (  # a ship and its hull number; was "Ssn 761, Fpo, AP 96698", the ship dropped
+        "USS Springfield SSN 761, FPO AP 96698",
+        "USS Springfield SSN 761, FPO, AP 96698",
+        ("", "USS Springfield SSN 761", "", "FPO", "AP", "96698"),
+    ),
+    (  # a ship without its hull number; was address_no_number
+        "USCGC Garcia, FPO AP 36035",
+        "USCGC Garcia, FPO, AP 36035",
+        ("", "USCGC Garcia", "", "FPO", "AP", "36035"),
+    ),
     (  # USPS suffixes beyond the common ones: every primary name of Publication 28's C1
         "5858 rowe coves, micheleton ne 12452",
         "5858 Rowe Cvs, Micheleton, NE 12452",
@@ -105,6 +137,7 @@ INVALID = [
     ("\x00\x01\x02", "address_no_number"),
     ("call me maybe", "address_no_number"),
     ("12345", "address_no_number"),  # a ZIP code alone
+    ("FPO AE 09001", "address_no_number"),  # a military post office alone
     ("123 Apt 4", "address_no_street"),
     ("123, Springfield IL", "address_no_street"),
     ("1 Apt 2, Boston MA", "address_unparseable"),
@@ -125,6 +158,31 @@ def test_invalid(raw, reason):
 def test_idempotent(raw):
     first = normalize(address, raw)
     assert normalize(address, first.value) == first
+
+
+def test_every_standard_abbreviation_stands_for_itself():
+    # Publication 28 lists MDW under MEADOWS as well as MEADOW: "Meadow" -> "Mdw" -> "Mdws".
+    for table, standards in (
+        (address._SUFFIXES, address._USPS["suffixes"]),
+        (address._DIRECTIONS, address._USPS["directions"]),
+        (address._UNITS, address._USPS["units"]),
+    ):
+        assert [s for s in standards if table[address._key(s)] != s] == []
+    first = normalize(address, "9759 Jackson Meadow Suite 037, Danielhaven, CA 70882").value
+    assert first == "9759 Jackson Mdw Ste 037, Danielhaven, CA 70882"
+    assert normalize(address, first).value == first
+
+
+def test_a_line_break_separates_the_street_line_from_the_city():
+    # As CRMs export and Faker writes them: "East Amy" is the city, not "Ford E" and "Amy".
+    assert normalize(address, "19497 Ronald Ford\nEast Amy, AL 29399").components == (
+        "19497",
+        "Ronald Frd",
+        "",
+        "East Amy",
+        "AL",
+        "29399",
+    )
 
 
 def test_a_parser_error_is_a_reason_not_a_crash():

@@ -9,7 +9,10 @@ are left out.
 
 Components: ``house_number``, ``street`` ("N Main St"), ``unit`` ("Apt 4B"), ``city``,
 ``state``, ``zip``. A PO box ("P.O. BOX 55" -> "PO Box 55") is a mail address USPS delivers to,
-so it is valid with the box in ``street`` and no house number.
+so it is valid with the box in ``street`` and no house number; so is a military one (APO, FPO
+or DPO as the city, AA/AE/AP as the state): "UNIT 2050 BOX 4190, APO AP 96278" -> "Unit 2050
+Box 4190, APO, AP 96278", "PSC 802 Box 74", "USS Springfield SSN 761" in ``street``. A line
+break ends a part of the address, as a comma does ("street\ncity, ST zip", as exported).
 
 Invalid: no house number (``address_no_number``: also intersections and free text), no street
 name (``address_no_street``), or an address usaddress cannot label, such as one with two unit
@@ -46,9 +49,12 @@ OPTIONS: dict[str, Option] = {}
 
 
 def _table(spellings: dict[str, list[str]]) -> dict[str, str]:
-    return {
+    table = {
         _key(typed): standard for standard, all_typed in spellings.items() for typed in all_typed
     }
+    # A standard abbreviation stays itself, also where Publication 28 lists it as a spelling
+    # of another suffix too (MDW under MEADOWS as well as MEADOW): otherwise "Mdw" -> "Mdws".
+    return table | {_key(standard): standard for standard in spellings}
 
 
 # Streets, cities, states and ZIP codes repeat across addresses: their pure per-string
@@ -66,6 +72,9 @@ _SUFFIXES = _table(_USPS["suffixes"])
 _DIRECTIONS = _table(_USPS["directions"])
 _UNITS = _table(_USPS["units"])
 _UPPERCASE = frozenset(_USPS["uppercase"])
+_MILITARY_POST = frozenset(_USPS["military"]["post_offices"])
+_MILITARY_GROUPS = frozenset(_USPS["military"]["groups"])
+_SHIPS = frozenset(_USPS["military"]["ship_prefixes"])
 _WORD = re.compile(r"[^\W_]+")
 _PO_BOX = re.compile(r"p ?o box|post office box|pob")  # matched against _key(): no dots
 # The labels whose words take a USPS spelling, and the labels the output is built from.
@@ -227,8 +236,33 @@ def _crf_items(tokens: list[str]) -> list[tuple[str, ...]]:
 def _tag(value: str) -> _Tagged | None:
     """``usaddress.tag(value)``, or None where it raises RepeatedLabelError (which parses the
     address a second time just for its message). Other parser errors propagate as from it."""
+    return _group(*_labels(value))
+
+
+def _labels(value: str) -> tuple[list[str], list[str]]:
+    """``usaddress.parse(value)``: its tokens and their labels."""
     tokens = usaddress.tokenize(value)
-    labels = usaddress.TAGGER.tag(_crf_items(tokens)) if tokens else []
+    return tokens, usaddress.TAGGER.tag(_crf_items(tokens)) if tokens else []
+
+
+def _military_groups(tokens: list[str], labels: list[str]) -> list[str] | None:
+    """ "PSC 802 Box 74 APO AE 09499": usaddress often reads the PSC or CMR group as a first
+    box, and so finds a repeated label; the labels with that box made the group, or None."""
+    if labels.count("USPSBoxType") < 2 or tokens[0].upper().strip(",") not in _MILITARY_GROUPS:
+        return None
+    relabelled = list(labels)
+    group = {"USPSBoxType": "USPSBoxGroupType", "USPSBoxID": "USPSBoxGroupID"}
+    for i, label in enumerate(labels):
+        if i and label == "USPSBoxType":  # the box itself
+            return relabelled
+        if label not in group:
+            return None
+        relabelled[i] = group[label]
+    return None
+
+
+def _group(tokens: list[str], labels: list[str]) -> _Tagged | None:
+    """``usaddress.tag``'s grouping of labelled tokens, None for a repeated label."""
     grouped: dict[str, list[str]] = {}
     last_label = None
     is_intersection = False
@@ -252,9 +286,21 @@ def _tag(value: str) -> _Tagged | None:
     return tagged, "PO Box" if "USPSBoxID" in grouped else "Ambiguous"
 
 
+def _one_line(value: str) -> str:
+    """A line break ends a part of the address ("street\ncity, ST zip"), as a comma does; the
+    tokenizer would keep it inside a word, and the model knows commas."""
+    if "\n" not in value and "\r" not in value:
+        return value
+    return ", ".join(filter(None, (line.strip(" ,") for line in value.splitlines())))
+
+
 def normalize_value(value: str, options: OptionsMap) -> FieldResult:
+    value = _one_line(value)
     try:
-        tagged = _tag(value)
+        tokens, labels = _labels(value)
+        tagged = _group(tokens, labels)
+        if tagged is None and (military := _military_groups(tokens, labels)):
+            tagged = _group(tokens, military)
     except Exception:  # whatever the parser raises is a reason
         tagged = None
     if tagged is None:  # RepeatedLabelError above all
@@ -264,15 +310,26 @@ def normalize_value(value: str, options: OptionsMap) -> FieldResult:
 
 def _normalize_reference(value: str) -> FieldResult:
     """``normalize_value`` on ``usaddress.tag`` itself, which ``_tag`` must match (tests, bench)."""
+    value = _one_line(value)
     try:
         tagged = usaddress.tag(value)
+    except usaddress.RepeatedLabelError:
+        tokens, labels = (list(part) for part in zip(*usaddress.parse(value), strict=True))
+        military = _military_groups(tokens, labels)
+        tagged = _group(tokens, military) if military else None
     except Exception:
+        tagged = None
+    if tagged is None:
         return invalid(COMPONENTS, "address_unparseable")
     return _from_tags(*tagged)
 
 
 def _from_tags(parts: dict[str, str], kind: str) -> FieldResult:
     """The result for usaddress's labelled parts (stripped of " ,;", as it does) and type."""
+    if parts.get("PlaceName", "").upper() in _MILITARY_POST and not (
+        parts.get("AddressNumber") or parts.get("StreetName")
+    ):
+        return _military(parts)
     street = _street(parts)
     reason = _reason(parts, kind, street)
     if reason:
@@ -291,6 +348,51 @@ def _from_tags(parts: dict[str, str], kind: str) -> FieldResult:
     last_line = " ".join(filter(None, components[4:]))
     normalized = ", ".join(filter(None, [line, components[3], last_line]))
     return FieldResult(normalized, components, None, _notes(parts))
+
+
+# The labels usaddress gives the parts of a military delivery line, in the order written.
+_MILITARY_UNITS = (
+    ("OccupancyType", "OccupancyIdentifier"),  # UNIT 2050
+    ("SubaddressType", "SubaddressIdentifier"),
+    ("USPSBoxGroupType", "USPSBoxGroupID"),  # PSC 802, CMR 450
+)
+_SHIP_LABELS = ("Recipient", "LandmarkName", "BuildingName")
+
+
+def _military(parts: dict[str, str]) -> FieldResult:
+    """An APO, FPO or DPO address (USPS Publication 28, section 23): the post office is the
+    city and AA, AE or AP the state; the delivery line keeps its written order, a unit or a
+    PSC/CMR number before the box ("Unit 2050 Box 4190", "PSC 802 Box 74"), or a ship's name
+    and hull number ("USS Springfield SSN 761"), which usaddress takes for a recipient or a
+    landmark (and the hull number for a box)."""
+    ship_label = next(
+        (label for label in _SHIP_LABELS if parts.get(label, "").split(" ")[0].upper() in _SHIPS),
+        None,
+    )
+    words = []
+    if ship_label:
+        prefix, _, ship = parts[ship_label].partition(" ")
+        words.append(" ".join(filter(None, [prefix.upper(), _title(ship)])))
+    for kind, ident in _MILITARY_UNITS:
+        if parts.get(ident):
+            typed = parts.get(kind, "")
+            group = typed.upper() if typed.upper() in _MILITARY_GROUPS else _title(typed)
+            words.append(" ".join(filter(None, [group, _identifier(parts[ident])])))
+    if parts.get("USPSBoxID"):
+        # On a ship the "box" is the hull number, whose type is a code (SSN, DDG, CVN).
+        box_type = parts.get("USPSBoxType", "").upper() if ship_label else "Box"
+        words.append(" ".join(filter(None, [box_type, _identifier(parts["USPSBoxID"])])))
+    if not words:
+        return invalid(COMPONENTS, "address_no_number")
+    line = " ".join(words)
+    post_office = parts["PlaceName"].upper()
+    state, zip_code = _state(parts.get("StateName", "")), _zip(parts.get("ZipCode", ""))
+    used = {ship_label, "PlaceName", "StateName", "ZipCode", "USPSBoxType", "USPSBoxID"}
+    used.update(label for pair in _MILITARY_UNITS for label in pair)
+    notes = ("extra_parts_dropped",) if any(label not in used for label in parts) else ()
+    last_line = " ".join(filter(None, [state, zip_code]))
+    normalized = ", ".join(filter(None, [line, post_office, last_line]))
+    return FieldResult(normalized, ("", line, "", post_office, state, zip_code), None, notes)
 
 
 def _notes(parts: dict[str, str]) -> tuple[str, ...]:

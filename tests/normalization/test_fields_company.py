@@ -38,6 +38,8 @@ VALID = [
     ("Amazon UK", "Amazon UK", ""),  # "UK" is a cleanco term, too often part of the name
     ("The Coca-Cola Company", "The Coca-Cola", "Co."),
     ("google", "Google", ""),
+    ("Sas B.V.", "Sas", "B.V."),  # Sas, a surname, before a form: not two forms (Faker nl_NL)
+    ("Sá", "Sá", ""),  # a surname (Faker pt_BR), not "SA"
 ]
 INVALID = [
     "LLC",
@@ -52,6 +54,10 @@ INVALID = [
     "(  )",
     "GmbH & Co. KG",
     "unknown",
+    "SA",
+    "S.A.",
+    "Co Ltd",
+    "SAS BV",
 ]
 
 

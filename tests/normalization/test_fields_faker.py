@@ -1,7 +1,7 @@
 """The field types on data we did not write: Faker's names, phones, emails and countries in
-many locales (seeded, so a run is reproducible), and the detection of its columns. Each check
-is against what a person or the underlying library says of the same values, not against our
-own outputs."""
+many locales (seeded, so a run is reproducible), its US addresses, companies, places and URLs,
+and the detection of its columns. Each check is against what a person or the underlying
+library says of the same values, not against our own outputs."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from faker import Faker
 
 from nbjobs.normalization.detect import detect_types
 from nbjobs.normalization.fields import address, country, email, name, phone
+from nbjobs.normalization.registry import REGISTRY
 
 from ._field_helpers import direct
 
@@ -101,6 +102,38 @@ def test_us_addresses_are_valid_and_stable():
         if direct(address, result.value).value != result.value:
             unstable.append(raw)
     assert len(unstable) <= len(raws) // 500, unstable
+
+
+@pytest.mark.parametrize("locale", ["en_US", "de_DE", "fr_FR", "ja_JP", "pt_BR", "nl_NL", "zh_CN"])
+def test_company_names_are_valid_and_stable(locale):
+    """Faker's companies, bare surnames among them ("Sá", "Sas BV"): a name, never only a
+    legal form, and the normalized form normalizes to itself."""
+    generator = fake(locale, seed=3)
+    for raw in {generator.company() for _ in range(300)}:
+        result = REGISTRY["company"].normalize([raw], {})[0]
+        assert result.reason is None, (raw, result)
+        assert REGISTRY["company"].normalize([result.value], {})[0].value == result.value, raw
+
+
+@pytest.mark.parametrize(
+    ("kind", "make"),
+    [
+        ("city", "city"),
+        ("state", "state"),
+        ("state", "state_abbr"),
+        ("zip", "zipcode"),
+        ("zip", "zipcode_plus4"),
+        ("url", "url"),
+        ("url", "uri"),
+        ("url", "domain_name"),
+    ],
+)
+def test_us_places_and_urls_are_valid_and_stable(kind, make):
+    generator = fake("en_US", seed=11)
+    for raw in {getattr(generator, make)() for _ in range(300)}:
+        result = REGISTRY[kind].normalize([raw], {})[0]
+        assert result.reason is None, (raw, result)
+        assert REGISTRY[kind].normalize([result.value], {})[0].value == result.value, raw
 
 
 DETECT_LOCALES = ["en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "pt_BR"]

@@ -89,9 +89,25 @@ def _recase(word: str, first: bool) -> str:
     return _APOSTROPHE_PART.sub(lambda m: m[1].capitalize(), titled)
 
 
+def _keep_a_name(forms: list[list[str]]) -> tuple[list[str], list[list[str]]]:
+    """When legal forms would take the whole value, a first one typed as a name is the name:
+    a capitalized word of three letters or more before another form ("Sas BV", Sas a surname;
+    but "Co Ltd", "Co. Ltd.", "SAS BV" are forms only), or a lone word with an accent that no
+    abbreviated form has ("Sá", a surname, not "SA")."""
+    first = forms[0]
+    if len(first) == 1 and first[0].isalpha() and first[0].istitle():
+        if len(forms) > 1 and len(first[0]) >= 3:
+            return first, forms[1:]
+        if len(forms) == 1 and normalized(first[0]) != first[0].casefold():
+            return first, []
+    return [], forms
+
+
 def normalize_value(value: str, options: OptionsMap) -> FieldResult:
     text = unicodedata.normalize("NFC", value).replace(",", ", ").strip(_EDGE_PUNCTUATION)
     tokens, forms = _split_legal_form(text.split())
+    if not tokens and forms:
+        tokens, forms = _keep_a_name(forms)
     base = " ".join(tokens).strip(_EDGE_PUNCTUATION)
     if not any(c.isalnum() for c in base) or base.casefold() in _PLACEHOLDERS:
         return invalid(COMPONENTS, "company_empty")

@@ -22,6 +22,15 @@ VALID = [
     ("William (Bill) Gates", "William Gates", ("", "William", "", "Gates", "", "Bill")),
     ("john 'JJ' o'neil", "John O'Neil", ("", "John", "", "O'Neil", "", "Jj")),
     ("Smith, John", "John Smith", ("", "John", "", "Smith", "", "")),
+    # Before the comma, a word that is also a title is the family name (Faker en_GB, pl_PL).
+    ("Lord, Joshua", "Joshua Lord", ("", "Joshua", "", "Lord", "", "")),
+    ("Bishop, Anna", "Anna Bishop", ("", "Anna", "", "Bishop", "", "")),
+    ("Dr. Smith, John", "John Smith", ("Dr.", "John", "", "Smith", "", "")),
+    # After it, a given name that nameparser takes for a suffix (CAS): not part of the surname.
+    ("Coenen, Cas", "Cas Coenen", ("", "Cas", "", "Coenen", "", "")),
+    # The Dutch article 't, apostrophe and all (Faker nl_NL); was "van T Riet".
+    ("Liz van 't Riet", "Liz van 't Riet", ("", "Liz", "", "van 't Riet", "", "")),
+    ("GERARD 'T HOOFT", "Gerard 't Hooft", ("", "Gerard", "", "'t Hooft", "", "")),
     ("Smith, John, Jr.", "John Smith Jr.", ("", "John", "", "Smith", "Jr.", "")),
     ("Henry Ford III", "Henry Ford III", ("", "Henry", "", "Ford", "III", "")),
     ("Robert Downey jr", "Robert Downey Jr.", ("", "Robert", "", "Downey", "Jr.", "")),

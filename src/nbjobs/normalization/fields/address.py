@@ -246,8 +246,8 @@ def _labels(value: str) -> tuple[list[str], list[str]]:
 
 
 def _military_groups(tokens: list[str], labels: list[str]) -> list[str] | None:
-    """ "PSC 802 Box 74 APO AE 09499": usaddress often reads the PSC or CMR group as a first
-    box, and so finds a repeated label; the labels with that box made the group, or None."""
+    """The labels with a first box made the PSC or CMR group, or None: in "PSC 802 Box 74 APO
+    AE 09499" usaddress often reads two boxes, and so a repeated label."""
     if labels.count("USPSBoxType") < 2 or tokens[0].upper().strip(",") not in _MILITARY_GROUPS:
         return None
     relabelled = list(labels)

@@ -98,6 +98,9 @@ _CJK = re.compile(
     "[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]"
 )
 # Quotes, brackets or dashes left at either end of a word (dots only before: "Q." is an initial).
+# The Dutch article "'t" (het), elided: part of the surname, apostrophe and all, lowercase
+# ("van 't Riet", "'t Hooft"); nameparser reads it as a surname prefix.
+_ELIDED_ARTICLES = frozenset({"'t", "\u2019t"})
 _STRAY = re.compile(r"^[\"'()\[\]{}<>*_~`.-]+|[\"'()\[\]{}<>*_~`-]+$")
 # The letters of the fast path (_parse_simple): Latin letters with one lowercase and one
 # uppercase form that casefold as they lowercase; not "ß", "ŉ", "İ" or "ǅ", which case oddly.
@@ -205,8 +208,13 @@ def _normalize(value: str, options: OptionsMap, *, fast: bool) -> tuple[FieldRes
             generational.append(words.generational[key])
         elif not _is_credentials(piece.split(), words, trusted=False):
             # nameparser's suffix list is longer than ours, and a word we kept as a name
-            # ("A Ra": Ra is also the credential RA) stays a name.
-            last, unsure = f"{last} {_capitalize(piece)}".strip(), True
+            # ("A Ra": Ra is also the credential RA) stays a name: after the comma of "Coenen,
+            # Cas" the given name, else part of the surname.
+            if not first and "," in core:
+                first = _capitalize(piece)
+            else:
+                last = f"{last} {_capitalize(piece)}".strip()
+            unsure = True
         else:
             notes.append("credential_removed")
     if not any(map(str.isalpha, first + middle + last)):
@@ -391,6 +399,8 @@ def _split_parts(
 def _part_word(word: str) -> str | None:
     """``word`` without stray quotes, brackets and dashes at its ends; None for a word of
     punctuation alone, except the joiners that mark two people ("&", "+", "/")."""
+    if word.casefold() in _ELIDED_ARTICLES:
+        return word.casefold()
     stripped = _STRAY.sub("", word)
     if stripped in "&+/" or any(map(str.isalnum, stripped)):
         return stripped
@@ -423,7 +433,8 @@ def _credential_start(
 def _take_prefixes(tokens: list[str], words: NameWords) -> list[str]:
     """Titles at the start ("Dr.", "Rt. Hon."), removed from ``tokens``; a name stays."""
     prefixes = []
-    while len(tokens) > 1 and dotless_key(tokens[0]) in words.titles:
+    # Not before the comma of "Lord, Joshua" or "Bishop, Anna": there it is the family name.
+    while len(tokens) > 1 and tokens[1] != "," and dotless_key(tokens[0]) in words.titles:
         prefixes.append(words.titles[dotless_key(tokens.pop(0))])
     return prefixes
 

@@ -43,6 +43,20 @@ def test_personal_names_are_valid_and_stable(locale):
         assert direct(name, result.value).value == result.value, raw
 
 
+@pytest.mark.parametrize("locale", ["en_US", "en_GB", "es_ES", "pt_BR", "en_IN", "de_DE"])
+def test_first_and_last_names_alone_are_valid(locale):
+    """Columns of first names and of last names, as split exports hold them: every one of
+    Faker's is a name, surnames that are also titles among them (King, Bishop, Lord, Pastor,
+    Doctor); but a job title alone stays one ("Contractor", an Indian surname too)."""
+    generator = fake(locale)
+    words = {generator.first_name() for _ in range(2000)} | {
+        generator.last_name() for _ in range(2000)
+    }
+    results = REGISTRY["name"].normalize(sorted(words), {})
+    wrong = {w: r.reason for w, r in zip(sorted(words), results, strict=True) if r.reason}
+    assert set(wrong.values()) <= {"name_only_title"}, wrong
+
+
 @pytest.mark.parametrize(("locale", "region"), PHONE_REGIONS.items())
 def test_phone_validity_agrees_with_phonenumbers(locale, region):
     generator = fake(locale)

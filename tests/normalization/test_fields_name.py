@@ -116,6 +116,11 @@ VALID = [
     # Chinese, Japanese and Korean script: family name first, as written, and so kept.
     ("山崎 陽子", "山崎 陽子", ("", "陽子", "", "山崎", "", "")),
     ("김민준", "김민준", ("", "민준", "", "김", "", "")),
+    # A lone word that a title list also holds: a surname, as a "Last Name" column holds them
+    # (Faker's King, Bishop, Lord, Pastor); was name_empty.
+    ("King", "King", ("", "King", "", "", "", "")),
+    ("BISHOP", "Bishop", ("", "Bishop", "", "", "", "")),
+    ("Pastor", "Pastor", ("", "Pastor", "", "", "", "")),
 ]
 INVALID = [
     ("R2D2", "name_has_digits"),
@@ -137,6 +142,9 @@ INVALID = [
     ("VP of Sales", "name_only_title"),
     ("Senior Product Manager", "name_only_title"),
     ("Dr.", "name_empty"),
+    ("Prof", "name_empty"),  # an abbreviated title alone
+    ("Sir", "name_empty"),
+    ("Miss", "name_empty"),  # a form of address, never a name alone
     ("---", "name_empty"),
     ('"Jack"', "name_empty"),
     ("PhD, MBA", "name_empty"),

@@ -43,6 +43,7 @@ class NameWords:
         glued = [re.escape(t) for t in titles["titles"] if re.search(r"\.\w", t)]
         self._initials = re.compile(rf"\b(?:{'|'.join(glued)})(?!\w)|\.(?=\w)", re.IGNORECASE)
         self.generational = {dotless_key(s): s for s in titles["generational"]}
+        self.address_only = {dotless_key(t) for t in titles["address_only"]}
         mac = load_json("name_mac_surnames.json")["surnames"]
         self.mac_surnames = frozenset(name.casefold() for name in mac)
 
@@ -89,6 +90,19 @@ class NameWords:
         if key not in self.ambiguous_credentials:
             return False
         return trusted or all("." in word for word in words)
+
+    def lone_name(self, word: str) -> bool:
+        """Whether ``word``, the whole value, is a name though a title list holds it: nameparser's
+        long list ("King", "Pope", "English") or ours where the title is a word of four letters
+        or more ("Bishop", "Pastor", "Lord": surnames, as a Last Name column holds them) and not
+        only a form of address ("Miss", "Herr"); "Dr", "Prof." and "Sir" stay titles."""
+        key = dotless_key(word)
+        title = self.titles.get(key)
+        if title is None:
+            return word.isalpha()
+        return (
+            word.isalpha() and len(word) >= 4 and "." not in title and key not in self.address_only
+        )
 
     def spaced_initials(self, text: str) -> str:
         """ "J.R.R. Tolkien" -> "J. R. R. Tolkien"; "Sig.ra Rossi" stays."""

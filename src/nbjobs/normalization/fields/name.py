@@ -197,6 +197,10 @@ def _normalize(value: str, options: OptionsMap, *, fast: bool) -> tuple[FieldRes
 
     parsed = (fast and _parse_simple(core)) or _parse(core)
     typed, cased, title, suffix_list, nickname = parsed
+    if title and not any(typed) and " " not in core and words.lone_name(core):
+        # A lone word that is also a title ("King", "Bishop": surnames in a "Last Name"
+        # column) is a name, as any lone word is.
+        typed, cased, title = (core, "", ""), (_cap_words(core), "", ""), ""
     first, middle, last = (
         _keep_typed_case(t, _mac_cased(c)) for t, c in zip(typed, cased, strict=True)
     )

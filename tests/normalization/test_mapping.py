@@ -129,6 +129,47 @@ def test_a_lone_part_or_invalid_combinations_give_nothing():
     assert suggestions(bad) == []
 
 
+def test_address_lines_one_and_two_make_an_address():
+    # As CRMs and shops export an address: the street line whole, the unit on a line of its own.
+    frame = pd.DataFrame(
+        {
+            "Billing Address Line 1": ["12 Main St", "7 Oak Ave", "1600 Pennsylvania Ave NW"] * 2,
+            "Billing Address Line 2": ["Apt 4B", "", "Suite 200"] * 2,
+            "Billing City": ["Springfield", "Austin", "Washington"] * 2,
+        }
+    )
+    assert suggestions(frame) == [
+        ("Billing Address", "address", ("Billing Address Line 1", "Billing Address Line 2"))
+    ]
+    (found,) = suggest_combinations(frame)
+    assert [row.normalized for row in found.preview] == [
+        "12 Main St Apt 4B",
+        "7 Oak Ave",
+        "1600 Pennsylvania Ave NW Ste 200",
+    ]
+
+
+def test_area_code_and_number_make_a_phone_though_the_numbers_are_invalid():
+    # Unassigned area codes (as random test data has them): invalid numbers, still phones; the
+    # preview says which are valid.
+    frame = pd.DataFrame(
+        {
+            "Area Code": ["911", "211", "999", "415", "370", "101"],
+            "Phone Number": [
+                "555-2671",
+                "484-2200",
+                "246-8135",
+                "555-2671",
+                "555-0143",
+                "555-7788",
+            ],
+        }
+    )
+    (found,) = suggest_combinations(frame)
+    assert found.sources == ("Area Code", "Phone Number")
+    assert [row.valid for row in found.preview] == [False, False, False]
+
+
 def test_accepted_suggestion_normalizes_as_previewed():
     frame = pd.DataFrame({"Given Name": FIRST, "Surname": LAST, "Email": ["a@b.co"] * 6})
     (found,) = suggest_combinations(frame)

@@ -10,10 +10,12 @@ A suggestion needs both votes:
 - **values**: each part's sampled values must look like that part (words for names, a number
   starting with a digit for a house number, 1-4 digits for an area code, ...), and the combined
   value of the sampled rows, built as the engine builds it (``combine.join_parts``), must be
-  valid for the type's own normalizer in at least ``MIN_VALID_SHARE`` of the non-empty rows.
+  valid for the type's own normalizer in at least ``MIN_VALID_SHARE`` of the non-empty rows
+  (a phone: written as a phone number, valid or not, as ``detect`` counts a phone column).
 
-A group needs its required parts (name: first and last; address: house number and street; phone:
-number and an area code or an extension). Optional parts whose values do not fit are left out.
+A group needs its required parts (name: first and last; address: house number and street, or a
+whole street line such as "Address Line 1"; phone: number and an area code or an extension).
+Optional parts whose values do not fit are left out.
 City, state and ZIP columns are not folded into an address: each is a field type of its own, and
 typing them separately keeps their components. A suggestion's name ("Name", "Billing Name") is
 never an existing column's (then "Full Name", "Name 2", ...).
@@ -41,6 +43,7 @@ import pandas as pd
 from .combine import join_parts
 from .detect import _WORD, _fold, _header_words, _sample, detect_types
 from .engine import _to_str
+from .fields.phone import looks_like_number
 from .registry import FIELD_TYPES, REGISTRY, validate_options
 
 SAMPLE_ROWS = 200
@@ -182,6 +185,8 @@ def _looks_like(part: str, value: str) -> bool:
         return bool(_HOUSE_NUMBER.match(value))
     if part == "street":
         return any(c.isalpha() for c in value) and len(value) <= 60
+    if part == "line":  # "123 Main St": a number and words
+        return any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
     if part == "street_type":
         return _plain(value) in words["street_types"]
     if part in ("pre_direction", "post_direction"):
@@ -248,7 +253,10 @@ def suggest_combinations(
         combined = [join_parts(kind, row) for row in rows]
         results = REGISTRY[kind].normalize(combined, parsed)
         valid = [r.reason is None and bool(r.value) for r in results]
-        valid_share = sum(valid) / len(valid)
+        if kind == "phone":  # valid or not, as detection counts a phone column
+            valid_share = sum(looks_like_number(text, parsed) for text in combined) / len(valid)
+        else:
+            valid_share = sum(valid) / len(valid)
         if valid_share < MIN_VALID_SHARE:
             continue
         header = sum(found_parts[p][1] for p in parts) / len(parts)

@@ -57,14 +57,22 @@ def test_first_and_last_names_alone_are_valid(locale):
     assert set(wrong.values()) <= {"name_only_title"}, wrong
 
 
+def _valid_number(text: str, region: str) -> bool:
+    try:
+        return phonenumbers.is_valid_number(phonenumbers.parse(text, region))
+    except phonenumbers.NumberParseException:
+        return False
+
+
 @pytest.mark.parametrize(("locale", "region"), PHONE_REGIONS.items())
 def test_phone_validity_agrees_with_phonenumbers(locale, region):
+    """Valid exactly where phonenumbers says so, also of the number with "00" read as "+" (the
+    field's one repair that Faker's data calls for: its en_US "001-409-783-4553x21965")."""
     generator = fake(locale)
     for raw in {generator.phone_number() for _ in range(300)}:
-        try:
-            expected = phonenumbers.is_valid_number(phonenumbers.parse(raw, region))
-        except phonenumbers.NumberParseException:
-            expected = False
+        expected = _valid_number(raw, region) or (
+            raw.startswith("00") and _valid_number("+" + raw[2:], region)
+        )
         result = direct(phone, raw, default_region=region)
         assert (result.reason is None) == expected, (raw, result)
 

@@ -183,6 +183,21 @@ VALID = [
         "US",
         ("+80012483579", "1248 3579", "+800 1248 3579", "001", "toll_free", ""),
     ),  # non-geographic
+    (  # "00", as most of the world dials abroad, read as "+" (the US dials 011)
+        "0044 20 7946 0958",
+        "US",
+        ("+442079460958", "020 7946 0958", "+44 20 7946 0958", "GB", "fixed_line", ""),
+    ),
+    (  # and as Faker's en_US writes some
+        "001-650-253-0000x123",
+        "US",
+        ("+16502530000", "(650) 253-0000", "+1 650-253-0000", "US", FL_OR_MOBILE, "123"),
+    ),
+    (  # a label after the number: its letters are no keypad letters
+        "+1 (650) 253-0000 (mobile)",
+        "US",
+        ("+16502530000", "(650) 253-0000", "+1 650-253-0000", "US", FL_OR_MOBILE, ""),
+    ),
 ]
 INVALID = [
     ("call me", "US", "phone_unparseable"),
@@ -204,6 +219,7 @@ INVALID = [
     ("800-555-0100", "US", "phone_fake"),
     ("415 555 O1O1", "US", "phone_fake"),  # repaired into the fictional range
     ("98765 43210", "IN", "phone_fake"),
+    ("0099 1234 5678", "US", "phone_invalid"),  # "00" read as "+" only when that is valid
 ]
 
 

@@ -41,6 +41,8 @@ NOTES = [
     (name, "John Smith Jr.", {}, ()),
     (phone, "4l5 555 2671", {}, ("letter_typo_repaired",)),
     (phone, "415 555 2671 ext. 12", {}, ("extension_kept",)),
+    (phone, "415 555 2671 (mobile)", {}, ("label_removed",)),
+    (phone, "0044 20 7946 0958", {}, ("international_prefix_read",)),
     (phone, "+1 415 555 2671", {}, ()),
     (email, "John@Example.COM", {}, ("domain_lowercased",)),
     (email, "a@bücher.de", {}, ("idna_encoded",)),

@@ -4,6 +4,8 @@ Numbers without a country code are read as numbers of the ``default_region`` opt
 "US"). An extension ("ext. 123", "x99") is kept in the ``extension`` component, not in the E.164
 value. Letters typed for digits ("415-555-O1O1", "4l5 555 2671": O -> 0, l/I -> 1) are repaired,
 but only when the repaired number is valid; vanity numbers ("1-800-FLOWERS") keep their meaning.
+So is "00" before a country code ("0044 20 7946 0958", as most of the world dials abroad) read as
+"+"; a label after the number ("(mobile)", "(work)") is left out.
 
 Components: ``e164``; ``national`` and ``international``, formatted as dialled; ``region``, the
 ISO code of the number's region, "001" for non-geographic numbers (+800); ``line_type``, the
@@ -44,6 +46,8 @@ REASONS = {
 REPAIRS = {
     "letter_typo_repaired": "Letters typed for digits (O -> 0, l/I -> 1) repaired.",
     "extension_kept": "An extension split off into the extension component.",
+    "label_removed": 'A label after the number, such as "(mobile)", left out.',
+    "international_prefix_read": 'The international prefix "00" read as "+" ("00 44 ..." -> +44).',
 }
 
 # phonenumbers looks each metadata pattern up again in ``re``'s cache on every use (~17 times a
@@ -83,29 +87,53 @@ _LINE_TYPES = {value: key.lower() for key, value in vars(PhoneNumberType).items(
 _EXTENSION = re.compile(r"(?:e?xt(?:ension)?\.?|x|#|;ext=)\s*\d+\s*$", re.IGNORECASE)
 _TYPO_LETTERS = str.maketrans("OoIl", "0011")
 _MAX_TYPOS = 3  # more than that is a word, not a slip of the finger
+# A label in brackets after the number: "(mobile)", "(Work)", "(h)", "(Büro)".
+_LABEL = re.compile(r"\s*\((?:[^\W\d_]+\.?\s*)+\)\s*$")
+_IDD = re.compile(r"\s*00\s*(?=[1-9])")
 _RUNS = ("0123456789", "1234567890", "9876543210", "0987654321")
 
 
 def normalize_value(value: str, options: OptionsMap) -> FieldResult:
     region = options.get("default_region", OPTIONS["default_region"].default)
+    notes: tuple[str, ...] = ()
+    # "(415) 555-2671 (mobile)": the label's letters are no keypad letters.
+    if value.endswith(")") and (label := _LABEL.search(value)):
+        value, notes = value[: label.start()], ("label_removed",)
+    # Repairs are taken only when they give a valid number.
     repaired = _repair_typos(value)
     if repaired is not None:
-        number = _parse(repaired, region)
-        if number is not None:
-            number_region, line_type = _region_and_line_type(number)
-            if line_type is not None:
-                if _is_fake(number):
-                    return invalid(COMPONENTS, "phone_fake")
-                return _result(number, number_region, line_type, repaired=True)
+        found = _read(repaired, region)
+        if found is not None:
+            return _checked(*found, (*notes, "letter_typo_repaired"))
     number = _parse(value, region)
+    if number is not None:
+        number_region, line_type = _region_and_line_type(number)
+        if line_type is not None:
+            return _checked(number, number_region, line_type, notes)
+    # "00 44 20 7946 0958": "00" is how most of the world dials abroad (not the US: 011).
+    if (idd := _IDD.match(value)) and (found := _read("+" + value[idd.end() :], region)):
+        return _checked(*found, (*notes, "international_prefix_read"))
     if number is None:
         return invalid(COMPONENTS, "phone_unparseable")
+    return invalid(COMPONENTS, "phone_fake" if _is_fake(number) else "phone_invalid")
+
+
+def _read(text: str, region: str) -> tuple[PhoneNumber, str, str] | None:
+    """The number ``text`` reads as, with its region and line type, if it is valid."""
+    number = _parse(text, region)
+    if number is None:
+        return None
+    number_region, line_type = _region_and_line_type(number)
+    return None if line_type is None else (number, number_region, line_type)
+
+
+def _checked(
+    number: PhoneNumber, region: str, line_type: str, notes: tuple[str, ...]
+) -> FieldResult:
+    """The result of a valid number, unless it is a placeholder."""
     if _is_fake(number):
         return invalid(COMPONENTS, "phone_fake")
-    number_region, line_type = _region_and_line_type(number)
-    if line_type is None:
-        return invalid(COMPONENTS, "phone_invalid")
-    return _result(number, number_region, line_type, repaired=False)
+    return _result(number, region, line_type, notes)
 
 
 normalize_values = map_values(normalize_value)
@@ -197,7 +225,9 @@ def _walk_regions(nsn: str, regions: tuple[str, ...]) -> tuple[str | None, int |
     return None, None
 
 
-def _result(number: PhoneNumber, region: str, line_type: str, *, repaired: bool) -> FieldResult:
+def _result(
+    number: PhoneNumber, region: str, line_type: str, notes: tuple[str, ...]
+) -> FieldResult:
     extension = number.extension or ""
     number.extension = None  # formats below without " ext. 123": that has its own component
     e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
@@ -209,5 +239,5 @@ def _result(number: PhoneNumber, region: str, line_type: str, *, repaired: bool)
         line_type,
         extension,
     )
-    notes = ("letter_typo_repaired",) * repaired + ("extension_kept",) * bool(extension)
+    notes += ("extension_kept",) * bool(extension)
     return FieldResult(e164, components, None, notes)

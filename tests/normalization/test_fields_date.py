@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from nbjobs.exceptions import SpecError
 from nbjobs.normalization import FieldResult, validate_options
 from nbjobs.normalization.fields import date
+from nbjobs.normalization.fields._tables import load_json, lookup_key
 
 from ._field_helpers import assert_idempotent, direct, invalid, normalize, texts
 
@@ -36,6 +37,15 @@ VALID = [
     ("29 Feb 2024", "2024-02-29", "2024-02-29"),
     ("Sept. 9, 2024", "2024-09-09", "2024-09-09"),
     ("31st of Dec 1999", "1999-12-31", "1999-12-31"),
+    # Month names in other languages, as European exports write them.
+    ("5. März 2024", "2024-03-05", "2024-03-05"),
+    ("1er mars 2024", "2024-03-01", "2024-03-01"),
+    ("15 janv. 1999", "1999-01-15", "1999-01-15"),
+    ("5 de marzo de 2024", "2024-03-05", "2024-03-05"),
+    ("5 de março de 2024", "2024-03-05", "2024-03-05"),
+    ("5 maggio 2024", "2024-05-05", "2024-05-05"),
+    ("5 maart 2024", "2024-03-05", "2024-03-05"),
+    ("5 FEVRIER 2024", "2024-02-05", "2024-02-05"),  # accents may be missing
 ]
 INVALID = [
     ("March 2024", "date_partial"),
@@ -54,7 +64,8 @@ INVALID = [
     ("tomorrow", "date_invalid"),
     ("hello", "date_invalid"),
     ("0", "date_invalid"),
-    ("5 Mayo 2024", "date_invalid"),  # English month names only
+    ("5 Foo 2024", "date_invalid"),  # no month's name
+    ("5 Maerz 2024", "date_invalid"),  # transliterations are not in the lists
 ]
 
 
@@ -78,6 +89,17 @@ def test_invalid(raw, reason, dayfirst):
 @pytest.mark.parametrize("dayfirst", [False, True])
 def test_idempotent(raw, dayfirst):
     assert_idempotent(date, raw, dayfirst=dayfirst)
+
+
+def test_every_month_spelling_names_one_month():
+    # An abbreviation two languages share ("mar", "mai", "ago") must name the same month.
+    months = load_json("date_months.json")
+    seen: dict[str, int] = {}
+    for language, spellings in months.items():
+        assert len(spellings) == 12, language
+        for number, names in enumerate(spellings, start=1):
+            for name in names:
+                assert seen.setdefault(lookup_key(name), number) == number, (language, name)
 
 
 def test_dayfirst_option_parsing():

@@ -4,7 +4,9 @@ Common shapes are read by pattern: year first ("2024-03-05", "2024/3/5", "202403
 year-month-day; otherwise "03/05/2024" is month/day/year, or day/month/year with the job option
 ``dayfirst`` (either way "13/05/2024" is read as the only date it can be), and "05.03.2024",
 with dots, is day first, as it is written wherever dots separate a date; so are "5 March
-2024" and "Mar 5, 2024". Other shapes ("Tuesday, March 5th 2024") go to dateutil. A time of
+2024" and "Mar 5, 2024", with month names in English, German, French, Spanish, Italian,
+Portuguese or Dutch ("5. März 2024", "1er mars 2024", "5 de marzo de 2024"). Other shapes
+("Tuesday, March 5th 2024", English only) go to dateutil. A time of
 day or a zone after a date is allowed and ignored: the date is the one written, not converted
 to another zone.
 
@@ -28,6 +30,7 @@ from dateutil import parser as dateutil_parser
 
 from . import SHARED_REPAIRS, FieldResult, OptionsMap, invalid, map_values
 from ._options import flag
+from ._tables import load_json, lookup_key
 
 NAME = "date"
 COMPONENTS = ("year", "month", "day")
@@ -55,21 +58,26 @@ _TIME = (
 _YEAR_FIRST = re.compile(rf"(\d{{4}})([-/.])(\d{{1,2}})\2(\d{{1,2}}){_TIME}", re.I | re.A)
 _YEAR_LAST = re.compile(rf"(\d{{1,2}})([-/.])(\d{{1,2}})\2(\d{{4}}|\d{{2}}){_TIME}", re.I | re.A)
 _COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})", re.A)
-# English month names, full and three-letter, and "Sept", for the common "5 March 2024" and
-# "Mar 5, 2024" shapes. Not calendar.month_name: that follows the process locale.
-_MONTH_NAMES = (
-    "january february march april may june july august september october november december"
-)
+# Month names in seven languages (``data/date_months.json``), for the common "5 March 2024",
+# "Mar 5, 2024", "5. März 2024", "5 de marzo de 2024" shapes; matched by ``lookup_key`` (case
+# and accents ignored). Not calendar.month_name: that follows the process locale.
 _MONTHS = {
-    spelling: number
-    for number, name in enumerate(_MONTH_NAMES.split(), start=1)
-    for spelling in (name, name[:3])
-} | {"sept": 9}
-_ORDINAL = r"(\d{1,2})(?:st|nd|rd|th)?"
-_DAY_MONTH = re.compile(rf"{_ORDINAL}\.?\s+(?:of\s+)?([a-z]+)\.?,?\s+(\d{{4}})", re.I | re.A)
-_MONTH_DAY = re.compile(rf"([a-z]+)\.?\s+{_ORDINAL},?\s+(\d{{4}})", re.I | re.A)
+    lookup_key(spelling): number
+    for months in load_json("date_months.json").values()
+    for number, spellings in enumerate(months, start=1)
+    for spelling in spellings
+}
+_ORDINAL = r"(\d{1,2})(?:st|nd|rd|th|er)?"  # "5th", "1er" (French)
+_MONTH = r"([^\W\d_]+)\.?"  # a word, any script
+_DAY_MONTH = re.compile(rf"{_ORDINAL}\.?\s+(?:(?:of|de)\s+)?{_MONTH},?\s+(?:de\s+)?(\d{{4}})", re.I)
+_MONTH_DAY = re.compile(rf"{_MONTH}\s+{_ORDINAL},?\s+(\d{{4}})", re.I)
 _NUMBERS_ONLY = re.compile(r"[\d\s]+")
 _YEAR = re.compile(r"[12]\d{3}", re.A)
+
+
+def _month(word: str) -> int | None:
+    # Most month names are plain ASCII: casefold() is their key, lookup_key() the rest's.
+    return _MONTHS.get(word.casefold()) or _MONTHS.get(lookup_key(word))
 
 
 def _full_year(year: int, digits: int) -> int:
@@ -94,10 +102,10 @@ def _by_pattern(value: str, dayfirst: bool) -> tuple[int, int, int] | None:
         return int(match[1]), int(match[3]), int(match[4])
     if match := _COMPACT.fullmatch(value):
         return int(match[1]), int(match[2]), int(match[3])
-    if (match := _DAY_MONTH.fullmatch(value)) and match[2].casefold() in _MONTHS:
-        return int(match[3]), _MONTHS[match[2].casefold()], int(match[1])
-    if (match := _MONTH_DAY.fullmatch(value)) and match[1].casefold() in _MONTHS:
-        return int(match[3]), _MONTHS[match[1].casefold()], int(match[2])
+    if (match := _DAY_MONTH.fullmatch(value)) and (month := _month(match[2])):
+        return int(match[3]), month, int(match[1])
+    if (match := _MONTH_DAY.fullmatch(value)) and (month := _month(match[1])):
+        return int(match[3]), month, int(match[2])
     if match := _YEAR_LAST.fullmatch(value):
         first, second, year = int(match[1]), int(match[3]), match[4]
         # Dots are written day first wherever they are the separator ("05.03.2024" in Germany,

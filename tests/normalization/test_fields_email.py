@@ -83,6 +83,20 @@ def test_invalid(raw):
     assert normalize(email, raw) == invalid(email, "email_invalid")
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "ann@example.com; bob@example.org",
+        "ann@example.com, bob@example.org",
+        "ann@example.com bob@example.org",
+        "Ann Lee <ann@example.com>, Bob <bob@example.org>",
+    ],
+)
+def test_a_list_of_addresses_says_so(raw):
+    assert normalize(email, raw) == invalid(email, "email_multiple")
+    assert normalize(email, "ann@@example.com").reason == "email_invalid"  # one, malformed
+
+
 @pytest.mark.parametrize(("raw", "value", "components"), GMAIL)
 def test_gmail_canonical(raw, value, components):
     assert normalize(email, raw, gmail_canonical=True) == FieldResult(value, components, None)

@@ -15,6 +15,7 @@ and "johndoe@gmail.com" are one mailbox: dots and "+tag" dropped, lowercased, gm
 
 from __future__ import annotations
 
+import re
 import string
 from functools import cache, lru_cache
 from typing import Any
@@ -36,10 +37,14 @@ from email_validator.syntax import validate_email_domain_name
 from . import SHARED_REPAIRS, FieldResult, OptionsMap, invalid, map_values
 from ._options import flag
 
+_LIST = re.compile(r"\s*[;,\s]\s*")  # what separates addresses in a list
+_LIST_EDGES = " ;,"
+
 NAME = "email"
 COMPONENTS = ("local", "domain", "ascii_domain")
 REASONS = {
     "email_invalid": "Not a valid email address.",
+    "email_multiple": "More than one email address in the value (one per cell is normalized).",
     "email_undeliverable": "The domain does not receive email (no MX or A record in DNS).",
 }
 REPAIRS = {
@@ -97,7 +102,9 @@ def normalize_value(value: str, options: OptionsMap) -> FieldResult:
     except EmailUndeliverableError:
         return invalid(COMPONENTS, "email_undeliverable")
     except EmailNotValidError:
-        return invalid(COMPONENTS, "email_invalid")
+        # "ann@x.org; bob@y.org": a list, not one malformed address.
+        several = value.count("@") > 1 and len(_LIST.split(value.strip(_LIST_EDGES))) > 1
+        return invalid(COMPONENTS, "email_multiple" if several else "email_invalid")
     local, domain, ascii_domain = parts
     typed_domain = value.rpartition("@")[2].rstrip(">")
     if typed_domain != typed_domain.lower():

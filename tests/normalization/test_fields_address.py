@@ -48,6 +48,11 @@ VALID = [
         "USS Springfield SSN 761, FPO, AP 96698",
         ("", "USS Springfield SSN 761", "", "FPO", "AP", "96698"),
     ),
+    (  # usaddress reads "5920 Allen Plaza" as a building's name (Faker's profile())
+        "5920 Allen Plaza Apt. 130\nPaulhaven, NC 50581",
+        "5920 Allen Plz Apt 130, Paulhaven, NC 50581",
+        ("5920", "Allen Plz", "Apt 130", "Paulhaven", "NC", "50581"),
+    ),
     (  # a ship without its hull number; was address_no_number
         "USCGC Garcia, FPO AP 36035",
         "USCGC Garcia, FPO, AP 36035",

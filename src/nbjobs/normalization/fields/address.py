@@ -330,6 +330,8 @@ def _from_tags(parts: dict[str, str], kind: str) -> FieldResult:
         parts.get("AddressNumber") or parts.get("StreetName")
     ):
         return _military(parts)
+    if "AddressNumber" not in parts and "StreetName" not in parts:
+        parts, kind = _building_as_street(parts, kind)
     street = _street(parts)
     reason = _reason(parts, kind, street)
     if reason:
@@ -348,6 +350,22 @@ def _from_tags(parts: dict[str, str], kind: str) -> FieldResult:
     last_line = " ".join(filter(None, components[4:]))
     normalized = ", ".join(filter(None, [line, components[3], last_line]))
     return FieldResult(normalized, components, None, _notes(parts))
+
+
+def _building_as_street(parts: dict[str, str], kind: str) -> tuple[dict[str, str], str]:
+    """usaddress now and then takes a whole street line for a building's name ("5920 Allen
+    Plaza Apt. 130": Plaza is also a building word); a name that is a number, words and a
+    street suffix is that street line."""
+    words = parts.get("BuildingName", "").split()
+    if len(words) < 3 or not words[0][0].isdigit() or _key(words[-1]) not in _SUFFIXES:
+        return parts, kind
+    street = {
+        "AddressNumber": words[0],
+        "StreetName": " ".join(words[1:-1]),
+        "StreetNamePostType": words[-1],
+    }
+    rest = {label: text for label, text in parts.items() if label != "BuildingName"}
+    return street | rest, "Street Address"
 
 
 # The labels usaddress gives the parts of a military delivery line, in the order written.

@@ -199,3 +199,16 @@ def test_detection_types_the_columns_of_a_fake_export(locale):
         if found[header].type != kind
     }
     assert not wrong
+
+
+@pytest.mark.parametrize("locale", ["ja_JP", "zh_CN", "ar_AA", "he_IL"])
+def test_detection_in_scripts_without_capitals(locale):
+    """Names, companies and cities in Japanese, Chinese, Arabic or Hebrew script have no
+    capital letters to show they are proper nouns: under a header naming the type, they are
+    that type (they were text)."""
+    generator = fake(locale)
+    columns = {"Name": "name", "Company": "company", "City": "city"}
+    makers = {"name": generator.name, "company": generator.company, "city": generator.city}
+    frame = pd.DataFrame({h: [makers[k]() for _ in range(300)] for h, k in columns.items()})
+    found = detect_types(frame)
+    assert {h: found[h].type for h in columns} == columns

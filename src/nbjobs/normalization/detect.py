@@ -95,6 +95,12 @@ _DIGITS = re.compile(r"^\d+$")
 _WORD = re.compile(r"^[^\W\d_](?:[^\W\d_]|[.'\u2019-])*$")  # letters, no digits
 
 
+def _capital(char: str) -> bool:
+    """A capital, or a letter of a script without case ("山田 太郎", "محمد"): a proper noun's
+    first letter either way."""
+    return char.isupper() or (char.isalpha() and char.lower() == char.upper())
+
+
 def _accepted(kind: str, values: Sequence[str], options: Mapping[str, Any]) -> list[bool]:
     return [r.reason is None and bool(r.value) for r in REGISTRY[kind].normalize(values, options)]
 
@@ -179,7 +185,7 @@ def value_scores(
         and (
             v.isupper()
             or (loose and v.islower())
-            or all(t[0].isupper() or t in particles for t in toks)
+            or all(_capital(t[0]) or t in particles for t in toks)
         )
         for v, toks in zip(values, tokens, strict=True)
     ]

@@ -123,19 +123,28 @@ async def test_output_before_completion_is_409(jp_fetch, submit):
     await jp_fetch("nbjobs", "api", "jobs", str(job_id), "cancel", method="POST", body=b"")
 
 
-async def test_huge_field_is_invalid_value_not_a_crash(
-    submit, connect_client, server_token, jp_fetch
-):
+async def completed_with_invalid_rows(
+    submit, connect_client, server_token, jp_fetch, data: bytes, rows: int
+) -> tuple[int, pd.DataFrame]:
+    """Submit ``data``, wait for it to complete with ``rows`` rows: its id and invalid rows."""
     _, recorder = await connect_client(token=server_token)
-    huge = "x" * (5 * 1024 * 1024)
-    data = contacts_csv(20) + f'"{huge}",4155552671,big@example.com,huge\n'.encode()
     response = await submit(data)
     assert response.code == 201, response.body
     job_id = json.loads(response.body)["jobId"]
     name, payload = await recorder.wait_final(job_id)
-    assert name == events.COMPLETED and payload["processedRows"] == 21
+    assert name == events.COMPLETED and payload["processedRows"] == rows
     invalid = await jp_fetch("nbjobs", "api", "jobs", str(job_id), "invalid")
-    frame = pd.read_csv(io.BytesIO(invalid.body), dtype=str, keep_default_na=False)
+    return job_id, pd.read_csv(io.BytesIO(invalid.body), dtype=str, keep_default_na=False)
+
+
+async def test_huge_field_is_invalid_value_not_a_crash(
+    submit, connect_client, server_token, jp_fetch
+):
+    huge = "x" * (5 * 1024 * 1024)
+    data = contacts_csv(20) + f'"{huge}",4155552671,big@example.com,huge\n'.encode()
+    _, frame = await completed_with_invalid_rows(
+        submit, connect_client, server_token, jp_fetch, data, 21
+    )
     assert len(frame) == 3  # the 2 broken sample rows and the huge one
     assert frame["_errors"].iloc[-1].startswith("Full Name:")
 
@@ -145,15 +154,10 @@ async def test_values_not_utf8_are_invalid_values_not_a_failed_job(
 ):
     # An Excel export in Windows-1252 appended to a UTF-8 file: its accented values are invalid
     # with their reason, every other value is normalized, the job completes.
-    _, recorder = await connect_client(token=server_token)
     data = contacts_csv(20) + "José García,+1 650 253 0000,jose@example.com,x\n".encode("cp1252")
-    response = await submit(data)
-    assert response.code == 201, response.body
-    job_id = json.loads(response.body)["jobId"]
-    name, payload = await recorder.wait_final(job_id)
-    assert name == events.COMPLETED and payload["processedRows"] == 21
-    invalid = await jp_fetch("nbjobs", "api", "jobs", str(job_id), "invalid")
-    frame = pd.read_csv(io.BytesIO(invalid.body), dtype=str, keep_default_na=False)
+    job_id, frame = await completed_with_invalid_rows(
+        submit, connect_client, server_token, jp_fetch, data, 21
+    )
     last = frame.iloc[-1]
     assert last["Full Name"] == "Jos\ufffd Garc\ufffda"
     assert (last["_errors"], last["Phone_normalized"]) == ("Full Name:not_utf8", "+16502530000")

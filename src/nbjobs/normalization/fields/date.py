@@ -6,9 +6,8 @@ year-month-day; otherwise "03/05/2024" is month/day/year, or day/month/year with
 with dots, is day first, as it is written wherever dots separate a date; so are "5 March
 2024" and "Mar 5, 2024", with month names in English, German, French, Spanish, Italian,
 Portuguese or Dutch ("5. März 2024", "1er mars 2024", "5 de marzo de 2024"). Other shapes
-("Tuesday, March 5th 2024", English only) go to dateutil. A time of
-day or a zone after a date is allowed and ignored: the date is the one written, not converted
-to another zone.
+("Tuesday, March 5th 2024", English only) go to dateutil. A time of day or a zone after a date
+is allowed and ignored: the date is the one written, not converted to another zone.
 
 Decisions, so results never depend on the day a job runs:
 

@@ -97,10 +97,10 @@ _MULTIPLE = re.compile(r"&|\+|/|\band\b", re.IGNORECASE)
 _CJK = re.compile(
     "[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]"
 )
-# Quotes, brackets or dashes left at either end of a word (dots only before: "Q." is an initial).
 # The Dutch article "'t" (het), elided: part of the surname, apostrophe and all, lowercase
 # ("van 't Riet", "'t Hooft"); nameparser reads it as a surname prefix.
 _ELIDED_ARTICLES = frozenset({"'t", "\u2019t"})
+# Quotes, brackets or dashes left at either end of a word (dots only before: "Q." is an initial).
 _STRAY = re.compile(r"^[\"'()\[\]{}<>*_~`.-]+|[\"'()\[\]{}<>*_~`-]+$")
 # The letters of the fast path (_parse_simple): Latin letters with one lowercase and one
 # uppercase form that casefold as they lowercase; not "ß", "ŉ", "İ" or "ǅ", which case oddly.

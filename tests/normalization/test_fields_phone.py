@@ -238,6 +238,14 @@ def test_empty():
     assert normalize(phone, "") == FieldResult("", ("",) * len(phone.COMPONENTS), None)
 
 
+def test_a_long_bracketed_word_is_read_in_linear_time():
+    # A label regex with nested repetition took ~2^n steps on "(aaa...a1)": with 60 letters it
+    # would never return (the suite's per-test timeout fails it); this one returns at once.
+    value = "(" + "a" * 60 + "1)"
+    assert normalize(phone, value).reason == "phone_unparseable"
+    assert phone._LABEL.search("415 555 2671 (" + "a" * 60 + ")") is not None
+
+
 def test_typo_repair_does_not_touch_vanity_numbers():
     # Only O and I, yet no typo: repaired, 800-010-1010 is invalid, so the keypad reading stays.
     assert normalize(phone, "1-800-OIOIOIO").value == "+18006464646"

@@ -37,7 +37,7 @@ from email_validator.syntax import validate_email_domain_name
 from . import SHARED_REPAIRS, FieldResult, OptionsMap, invalid, map_values
 from ._options import flag
 
-_LIST = re.compile(r"\s*[;,\s]\s*")  # what separates addresses in a list
+_LIST = re.compile(r"[;,\s]+")  # what separates addresses in a list
 _LIST_EDGES = " ;,"
 
 NAME = "email"

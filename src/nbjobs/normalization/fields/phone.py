@@ -88,7 +88,8 @@ _EXTENSION = re.compile(r"(?:e?xt(?:ension)?\.?|x|#|;ext=)\s*\d+\s*$", re.IGNORE
 _TYPO_LETTERS = str.maketrans("OoIl", "0011")
 _MAX_TYPOS = 3  # more than that is a word, not a slip of the finger
 # A label in brackets after the number: "(mobile)", "(Work)", "(h)", "(Büro)".
-_LABEL = re.compile(r"\s*\((?:[^\W\d_]+\.?\s*)+\)\s*$")
+# Words joined by dots or spaces, each repetition starting with its separator: one way to match.
+_LABEL = re.compile(r"\s*\([^\W\d_]+(?:[.\s]+[^\W\d_]+)*\.?\)\s*$")
 _IDD = re.compile(r"\s*00\s*(?=[1-9])")
 _RUNS = ("0123456789", "1234567890", "9876543210", "0987654321")
 

@@ -93,6 +93,7 @@ def test_invalid(raw):
     ],
 )
 def test_a_list_of_addresses_says_so(raw):
+    assert normalize(email, raw.replace(", ", "; ") + ";").reason == "email_multiple"
     assert normalize(email, raw) == invalid(email, "email_multiple")
     assert normalize(email, "ann@@example.com").reason == "email_invalid"  # one, malformed
 

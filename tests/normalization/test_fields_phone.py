@@ -220,6 +220,9 @@ INVALID = [
     ("415 555 O1O1", "US", "phone_fake"),  # repaired into the fictional range
     ("98765 43210", "IN", "phone_fake"),
     ("0099 1234 5678", "US", "phone_invalid"),  # "00" read as "+" only when that is valid
+    ("415-555-2671 / 650-253-0000", "US", "phone_multiple"),
+    ("415-555-2671; +44 20 7946 0958", "US", "phone_multiple"),
+    ("0171/1234567", "US", "phone_invalid"),  # one German number (valid in DE), not two
 ]
 
 
@@ -244,6 +247,10 @@ def test_a_long_bracketed_word_is_read_in_linear_time():
     value = "(" + "a" * 60 + "1)"
     assert normalize(phone, value).reason == "phone_unparseable"
     assert phone._LABEL.search("415 555 2671 (" + "a" * 60 + ")") is not None
+
+
+def test_a_slash_inside_one_number_is_not_a_list():
+    assert normalize(phone, "0171/1234567", default_region="DE").value == "+491711234567"
 
 
 def test_typo_repair_does_not_touch_vanity_numbers():

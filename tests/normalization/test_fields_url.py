@@ -27,6 +27,7 @@ VALID = [
     ("a.b.example.com.au/path#frag", "example.com.au", ("a.b", "com.au")),
     ("x.github.io", "github.io", ("x", "io")),  # private suffixes are not used
     ("my_host.example.com", "example.com", ("my_host", "com")),
+    ("example.com,", "example.com", ("", "com")),  # copied out of a list
 ]
 INVALID = [
     ("mailto:a@example.com", "url_invalid"),

@@ -51,6 +51,7 @@ NOTES = [
     (email, "johndoe@gmail.com", {"gmail_canonical": True}, ()),
     (email, "John@example.com", {}, ()),
     (email, "MAILTO:ann@x.org", {}, ("mailto_removed",)),
+    (email, "ann@x.org;", {}, ("punctuation_removed",)),
     (email, "Ann Lee <ann@X.org>", {}, ("display_name_removed", "domain_lowercased")),
     (address, "123 north main street apt 4b, springfield il 62704", {}, ("usps_abbreviated",)),
     (address, "Attn John Smith 12 Main St, Boston MA 02134", {}, ("extra_parts_dropped",)),

@@ -4,8 +4,9 @@ The normalized value is the library's ``normalized`` address: domain lowercased 
 internationalized domains, in Unicode ("user@XN--BCHER-KVA.DE" -> "user@bücher.de"); the local
 part keeps its case because mailbox names may be case-sensitive. Components: ``local``,
 ``domain`` (Unicode) and ``ascii_domain`` (IDNA-encoded, "xn--bcher-kva.de"), the form DNS and
-most mail systems use. A link's "mailto:" and a display name ("Ann Lee <ann@x.org>", as mail
-clients and CRMs export addresses) are left out, each with its repair note.
+most mail systems use. A link's "mailto:", a display name ("Ann Lee <ann@x.org>", as mail
+clients and CRMs export addresses) and punctuation after the address ("ann@x.org;") are left
+out, each with its repair note; a list of addresses is ``email_multiple``.
 
 Options: ``check_deliverability`` (off) looks the domain's MX records up in DNS, at most a few
 seconds per distinct domain, and makes a domain that receives no mail ``email_undeliverable``;
@@ -39,6 +40,7 @@ from ._options import flag
 
 _LIST = re.compile(r"[;,\s]+")  # what separates addresses in a list
 _LIST_EDGES = " ;,"
+_TRAILING = ".,;:"
 
 NAME = "email"
 COMPONENTS = ("local", "domain", "ascii_domain")
@@ -53,6 +55,7 @@ REPAIRS = {
     "idna_decoded": SHARED_REPAIRS["idna_decoded"],
     "gmail_canonicalized": "Gmail address: dots and +tag dropped, lowercased, at gmail.com.",
     "mailto_removed": 'A "mailto:" link prefix removed.',
+    "punctuation_removed": 'Punctuation after the address removed ("ann@x.org;").',
     "display_name_removed": 'A display name around the address removed ("Ann <ann@x.org>").',
 }
 OPTIONS = {
@@ -85,6 +88,9 @@ def normalize_value(value: str, options: OptionsMap) -> FieldResult:
     if value[:7].lower() == "mailto:":  # copied from a link
         value = value[7:].strip()
         notes.append("mailto_removed")
+    if value[-1:] in _TRAILING and "@" in value:  # "ann@x.org;" copied out of a list
+        value = value.rstrip(_TRAILING)
+        notes.append("punctuation_removed")
     try:
         parts = None if deliverability else _validate_simple(value)
         if parts is None:

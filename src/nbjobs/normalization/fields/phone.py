@@ -14,7 +14,8 @@ phonenumbers number type lowercased (mobile, fixed_line, fixed_line_or_mobile, t
 
 Invalid: not a phone number (``phone_unparseable``); wrong length or unassigned range
 (``phone_invalid``); a placeholder (``phone_fake``): one digit repeated, a run such as
-123-456-7890, or the NANP range 555-0100..0199 reserved for fiction.
+123-456-7890, or the NANP range 555-0100..0199 reserved for fiction; two numbers or more
+("415-555-2671 / 650-253-0000": ``phone_multiple``).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ NAME = "phone"
 COMPONENTS = ("e164", "national", "international", "region", "line_type", "extension")
 REASONS = {
     "phone_unparseable": "Not recognisable as a phone number.",
+    "phone_multiple": "More than one phone number in the value (one per cell is normalized).",
     "phone_invalid": "Not a valid phone number for its country (wrong length or unassigned range).",
     "phone_fake": "A placeholder number (one repeated digit, 123-456-7890, or 555-01xx).",
 }
@@ -90,6 +92,7 @@ _MAX_TYPOS = 3  # more than that is a word, not a slip of the finger
 # A label in brackets after the number: "(mobile)", "(Work)", "(h)", "(Büro)".
 # Words joined by dots or spaces, each repetition starting with its separator: one way to match.
 _LABEL = re.compile(r"\s*\([^\W\d_]+(?:[.\s]+[^\W\d_]+)*\.?\)\s*$")
+_LIST = re.compile(r"[/;,|]")  # what separates numbers in a list
 _IDD = re.compile(r"\s*00\s*(?=[1-9])")
 _RUNS = ("0123456789", "1234567890", "9876543210", "0987654321")
 
@@ -114,6 +117,13 @@ def normalize_value(value: str, options: OptionsMap) -> FieldResult:
     # "00 44 20 7946 0958": "00" is how most of the world dials abroad (not the US: 011).
     if (idd := _IDD.match(value)) and (found := _read("+" + value[idd.end() :], region)):
         return _checked(*found, (*notes, "international_prefix_read"))
+    # "415-555-2671 / 415-555-2672": a list, when two or more of its parts are numbers
+    # ("0171/1234567", a German way of writing one number, has no such parts).
+    if (
+        _LIST.search(value)
+        and sum(_read(part, region) is not None for part in _LIST.split(value)) > 1
+    ):
+        return invalid(COMPONENTS, "phone_multiple")
     if number is None:
         return invalid(COMPONENTS, "phone_unparseable")
     return invalid(COMPONENTS, "phone_fake" if _is_fake(number) else "phone_invalid")

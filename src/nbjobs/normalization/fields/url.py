@@ -57,6 +57,7 @@ def _unicode_label(label: str) -> str:
 
 def normalize_value(value: str, options: OptionsMap) -> FieldResult:
     typed = value
+    value = value.rstrip(",;")  # "example.com," copied out of a list
     if value.startswith("//"):  # protocol-relative, as in HTML: "//cdn.example.com/x.js"
         value = "http:" + value
     scheme = _SCHEME.match(value)

@@ -29,7 +29,7 @@ def notes_and_result(
     module: ModuleType, value: str, **options: Any
 ) -> tuple[tuple[str, ...], FieldResult]:
     result = REGISTRY[module.NAME].normalize([value], validate_options(options))[0]
-    assert set(result.notes) <= set(module.REPAIRS), result.notes
+    assert set(result.notes) <= set(REGISTRY[module.NAME].repairs), result.notes
     assert not (result.notes and result.value is None), "notes on an invalid value"
     return result.notes, result._replace(notes=())
 

@@ -19,7 +19,7 @@ from nbjobs.normalization.fields import (
     url,
     zipcode,
 )
-from nbjobs.normalization.registry import REGISTRY
+from nbjobs.normalization.registry import COMMON_REPAIRS, REGISTRY
 
 from ._field_helpers import notes_of
 
@@ -111,5 +111,51 @@ def test_a_code_shared_by_types_means_the_same_everywhere():
 
 def test_each_declared_code_is_covered_by_a_vector():
     covered = {(module.NAME, code) for module, _, _, notes in NOTES for code in notes}
-    declared = {(field.name, code) for field in REGISTRY.values() for code in field.repairs}
+    declared = {
+        (field.name, code)
+        for field in REGISTRY.values()
+        for code in field.repairs
+        if code not in COMMON_REPAIRS  # every type's: test_invisible_characters_are_removed
+    }
     assert declared == covered
+
+
+# A valid value of each type, with no repair of its own.
+PLAIN = {
+    "address": "12 Main St, Austin, TX 78701",
+    "city": "Austin",
+    "company": "Acme Inc.",
+    "country": "DE",
+    "date": "2024-03-05",
+    "email": "ann@example.com",
+    "name": "Ann Lee",
+    "phone": "+14155552671",
+    "state": "TX",
+    "text": "ok",
+    "url": "example.com",
+    "zip": "02134",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(REGISTRY))
+@pytest.mark.parametrize("invisible", ["\u200b", "\ufeff", "\u2060", "\u200e", "\u202c"])
+def test_invisible_characters_are_removed(kind, invisible):
+    # As copy and paste brings them along: inside, before and after the value.
+    field = REGISTRY[kind]
+    clean = field.normalize([PLAIN[kind]], {})[0]
+    assert clean.reason is None and clean.notes == (), clean
+    for value in (
+        invisible + PLAIN[kind],
+        PLAIN[kind] + invisible,
+        PLAIN[kind][:2] + invisible + PLAIN[kind][2:],
+    ):
+        assert field.normalize([value], {})[0] == clean._replace(notes=("invisible_removed",))
+    assert field.normalize([invisible * 3], {})[0] == field.normalize([""], {})[0]  # empty
+
+
+def test_joiners_that_spell_words_are_kept():
+    # Persian writes some words with a zero-width non-joiner; emoji sequences use the joiner.
+    assert (
+        REGISTRY["text"].normalize(["\u0645\u06cc\u200c\u062e\u0648\u0627\u0645"], {})[0].notes
+        == ()
+    )

@@ -9,6 +9,7 @@ import dataclasses
 import importlib
 import logging
 import pkgutil
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import ModuleType
@@ -35,8 +36,18 @@ _MODULES: tuple[ModuleType, ...] = tuple(
 )
 
 _LOST = "\N{REPLACEMENT CHARACTER}"  # what a byte that is not UTF-8 is read as
+# Invisible characters that copy and paste bring along (zero-width space, byte order mark,
+# word joiner, direction marks and embeddings): no value means them, and they break every
+# parser ("john\u200b@example.com"). Not the zero-width (non-)joiners, which Persian, Indic
+# scripts and emoji spell words with, nor the soft hyphen, which is half of the mojibake of
+# "í" ("Ã\u00ad") that the name field repairs.
+_INVISIBLE = re.compile("[\u200b\ufeff\u2060\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 # Codes the registry itself emits, whatever the type.
+COMMON_REPAIRS = {
+    "invisible_removed": "Invisible characters (zero-width space, byte order mark, direction "
+    "marks) removed.",
+}
 COMMON_REASONS = {
     "value_too_long": f"Longer than {MAX_VALUE_LENGTH:,} characters; not parsed.",
     "not_utf8": (
@@ -63,13 +74,20 @@ class FieldType:
     def normalize(self, values: Sequence[str], options: OptionsMap) -> list[FieldResult]:
         """Results for stripped ``values``; never raises, whatever the strings hold.
 
-        Empty values are left empty (not invalid); over-long ones and ones holding U+FFFD (bytes
-        the reader could not decode, or text already lost in an earlier conversion) are rejected
-        unparsed here, once for every type, so no field module has to remember to.
+        Invisible characters (``_INVISIBLE``) are removed first. Empty values are left empty
+        (not invalid); over-long ones and ones holding U+FFFD (bytes the reader could not
+        decode, or text already lost in an earlier conversion) are rejected unparsed here, once
+        for every type, so no field module has to remember to.
         """
         results: list[FieldResult | None] = [None] * len(values)
         todo: list[int] = []
+        cleaned: set[int] = set()
+        values = list(values)
         for index, value in enumerate(values):
+            # isascii() first: ~0.06 µs a value, where the search alone takes ~0.3.
+            if not value.isascii() and _INVISIBLE.search(value):
+                value = values[index] = _INVISIBLE.sub("", value).strip()
+                cleaned.add(index)
             if not value:
                 results[index] = self.result("")
             elif len(value) > MAX_VALUE_LENGTH:
@@ -80,6 +98,8 @@ class FieldType:
                 todo.append(index)
         parsed = self._parse([values[i] for i in todo], options)
         for index, result in zip(todo, parsed, strict=True):
+            if index in cleaned and result.reason is None:
+                result = result._replace(notes=("invisible_removed", *result.notes))
             results[index] = result
         return results  # type: ignore[return-value]  # every slot is filled above
 
@@ -110,7 +130,7 @@ REGISTRY: dict[str, FieldType] = {
         reasons=module.REASONS,
         options=module.OPTIONS,
         normalize_values=module.normalize_values,
-        repairs=module.REPAIRS,
+        repairs={**module.REPAIRS, **COMMON_REPAIRS},
     )
     for module in sorted(_MODULES, key=lambda module: module.NAME)
 }

@@ -27,6 +27,7 @@ VALID = [
     ("Puerto Rico", "PR", "Puerto Rico"),
     ("AE", "AE", "Armed Forces Europe"),
     ("w. va.", "WV", "West Virginia"),
+    ("W.Va.", "WV", "West Virginia"),  # AP style, no space: was state_unknown
 ]
 INVALID = [
     "XX",

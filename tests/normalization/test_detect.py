@@ -89,10 +89,13 @@ def test_deterministic() -> None:
 
 
 def test_only_the_sample_is_read() -> None:
-    # Past the first ``sample_size`` distinct values nothing counts (speed: benchmarks/README.md).
-    values = [f"user{i}@example.com" for i in range(50)] + ["(415) 555-2671"] * 500
-    assert _one("col1", values).type == "email"
-    assert detect_types(pd.DataFrame({"col1": values}), sample_size=10)["col1"].type == "email"
+    # Past the first ``sample_size`` distinct values nothing counts: 50 emails, then 500
+    # distinct phones, are emails to a sample of 50 and phones to one that reaches the phones.
+    emails = [f"user{i}@example.com" for i in range(50)]
+    phones = [f"(415) 555-{2000 + i:04d}" for i in range(500)]
+    frame = pd.DataFrame({"col1": emails + phones})
+    assert detect_types(frame, sample_size=50)["col1"].type == "email"
+    assert detect_types(frame, sample_size=550)["col1"].type == "phone"
 
 
 def test_a_column_of_invalid_phone_numbers_is_still_a_phone_column() -> None:

@@ -172,7 +172,7 @@ def value_scores(
         or any(_fold(t).strip(".&") in company_words for t in toks)
         or "&" in v
         # Partners' names: "Marsh, James and Ward", "Rodrigues Fernandez et Fils".
-        or (any(t in connectors for t in toks[1:-1]) and sum(t[0].isupper() for t in toks) >= 3)
+        or (any(t in connectors for t in toks[1:-1]) and sum(_capital(t[0]) for t in toks) >= 3)
         for v, toks, form in zip(values, tokens, forms, strict=True)
     ]
     wordy = [bool(toks) and all(_WORD.match(t) for t in toks) for toks in tokens]

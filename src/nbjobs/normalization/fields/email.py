@@ -39,7 +39,6 @@ from . import SHARED_REPAIRS, FieldResult, OptionsMap, invalid, map_values
 from ._options import flag
 
 _LIST = re.compile(r"[;,\s]+")  # what separates addresses in a list
-_LIST_EDGES = " ;,"
 _TRAILING = ".,;:"
 
 NAME = "email"
@@ -109,7 +108,7 @@ def normalize_value(value: str, options: OptionsMap) -> FieldResult:
         return invalid(COMPONENTS, "email_undeliverable")
     except EmailNotValidError:
         # "ann@x.org; bob@y.org": a list, not one malformed address.
-        several = value.count("@") > 1 and len(_LIST.split(value.strip(_LIST_EDGES))) > 1
+        several = value.count("@") > 1 and len(_LIST.split(value.strip(_TRAILING))) > 1
         return invalid(COMPONENTS, "email_multiple" if several else "email_invalid")
     local, domain, ascii_domain = parts
     typed_domain = value.rpartition("@")[2].rstrip(">")

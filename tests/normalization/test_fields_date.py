@@ -46,6 +46,12 @@ VALID = [
     ("5 maggio 2024", "2024-05-05", "2024-05-05"),
     ("5 maart 2024", "2024-03-05", "2024-03-05"),
     ("5 FEVRIER 2024", "2024-02-05", "2024-02-05"),  # accents may be missing
+    # ISO 8601's week and ordinal dates.
+    ("2024-W10-2", "2024-03-05", "2024-03-05"),
+    ("2024w102", "2024-03-05", "2024-03-05"),
+    ("2020-W53-7T08:00Z", "2021-01-03", "2021-01-03"),  # week 53 of 2020 ends in 2021
+    ("2024-065", "2024-03-05", "2024-03-05"),
+    ("2024-366", "2024-12-31", "2024-12-31"),  # a leap year
 ]
 INVALID = [
     ("March 2024", "date_partial"),
@@ -66,6 +72,12 @@ INVALID = [
     ("0", "date_invalid"),
     ("5 Foo 2024", "date_invalid"),  # no month's name
     ("5 Maerz 2024", "date_invalid"),  # transliterations are not in the lists
+    ("2024-W10", "date_partial"),  # a week without its day
+    ("2024-W53-1", "date_invalid"),  # 2024 has 52 weeks
+    ("2024-W00-1", "date_invalid"),
+    ("2023-366", "date_invalid"),
+    ("2024-000", "date_invalid"),
+    ("0000-001", "date_invalid"),
 ]
 
 

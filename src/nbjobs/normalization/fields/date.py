@@ -6,7 +6,8 @@ year-month-day; otherwise "03/05/2024" is month/day/year, or day/month/year with
 with dots, is day first, as it is written wherever dots separate a date; so are "5 March
 2024" and "Mar 5, 2024", with month names in English, German, French, Spanish, Italian,
 Portuguese or Dutch ("5. März 2024", "1er mars 2024", "5 de marzo de 2024"). Other shapes
-("Tuesday, March 5th 2024", English only) go to dateutil. A time of day or a zone after a date
+("Tuesday, March 5th 2024", English only) go to dateutil. ISO 8601 week and ordinal dates
+("2024-W10-2", "2024-065") are read too. A time of day or a zone after a date
 is allowed and ignored: the date is the one written, not converted to another zone.
 
 Decisions, so results never depend on the day a job runs:
@@ -57,6 +58,10 @@ _TIME = (
 _YEAR_FIRST = re.compile(rf"(\d{{4}})([-/.])(\d{{1,2}})\2(\d{{1,2}}){_TIME}", re.I | re.A)
 _YEAR_LAST = re.compile(rf"(\d{{1,2}})([-/.])(\d{{1,2}})\2(\d{{4}}|\d{{2}}){_TIME}", re.I | re.A)
 _COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})", re.A)
+# ISO 8601's other two calendar forms: week dates ("2024-W10-2", "2024W102"; without the
+# weekday a partial date) and ordinal dates ("2024-065", the 65th day of 2024).
+_WEEK = re.compile(rf"(\d{{4}})-?W(\d{{2}})(?:-?([1-7]))?{_TIME}", re.I | re.A)
+_ORDINAL_DATE = re.compile(rf"(\d{{4}})-(\d{{3}}){_TIME}", re.I | re.A)
 # Month names in seven languages (``data/date_months.json``), for the common "5 March 2024",
 # "Mar 5, 2024", "5. März 2024", "5 de marzo de 2024" shapes; matched by ``lookup_key`` (case
 # and accents ignored). Not calendar.month_name: that follows the process locale.
@@ -94,6 +99,25 @@ _INFO = _ParserInfo()
 # Two defaults that differ in year, month and day: a field the text did not give takes the
 # default, so it differs between the two parses.
 _DEFAULTS = (datetime(2001, 1, 1), datetime(2002, 2, 2))
+
+
+def _iso_week_or_ordinal(value: str) -> tuple[int, int, int] | str | None:
+    """(year, month, day) of an ISO week or ordinal date, a reason code, or None for neither."""
+    if match := _WEEK.fullmatch(value):
+        if match[3] is None:
+            return "date_partial"  # a week without its day
+        try:
+            day = date.fromisocalendar(int(match[1]), int(match[2]), int(match[3]))
+        except ValueError:  # week 00, or 53 in a year of 52
+            return "date_invalid"
+    elif match := _ORDINAL_DATE.fullmatch(value):
+        year, number = int(match[1]), int(match[2])
+        if not year or not 1 <= number <= date(year, 12, 31).timetuple().tm_yday:
+            return "date_invalid"  # no year 0 in the calendar Python counts in
+        day = date.fromordinal(date(year, 1, 1).toordinal() + number - 1)
+    else:
+        return None
+    return day.year, day.month, day.day
 
 
 def _by_pattern(value: str, dayfirst: bool) -> tuple[int, int, int] | None:
@@ -146,7 +170,9 @@ def normalize_value(value: str, options: OptionsMap) -> FieldResult:
     dayfirst = options.get("dayfirst", False)
     if _NUMBERS_ONLY.fullmatch(value) and not _COMPACT.fullmatch(value):
         return invalid(COMPONENTS, "date_partial" if _YEAR.fullmatch(value) else "date_invalid")
-    ymd = _by_pattern(value, dayfirst) or _with_words(value, dayfirst)
+    ymd = (
+        _by_pattern(value, dayfirst) or _iso_week_or_ordinal(value) or _with_words(value, dayfirst)
+    )
     if isinstance(ymd, str):
         return invalid(COMPONENTS, ymd)
     try:

@@ -28,6 +28,10 @@ VALID = [
     ("x.github.io", "github.io", ("x", "io")),  # private suffixes are not used
     ("my_host.example.com", "example.com", ("my_host", "com")),
     ("example.com,", "example.com", ("", "com")),  # copied out of a list
+    # A host that begins with a digit, after a scheme (not a port: "example.com:8080").
+    ("https://3m.com", "3m.com", ("", "com")),
+    ("http://7-eleven.com/about", "7-eleven.com", ("", "com")),
+    ("HTTPS://www.365.com", "365.com", ("www", "com")),
 ]
 INVALID = [
     ("mailto:a@example.com", "url_invalid"),

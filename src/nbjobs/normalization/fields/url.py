@@ -61,8 +61,9 @@ def normalize_value(value: str, options: OptionsMap) -> FieldResult:
     if value.startswith("//"):  # protocol-relative, as in HTML: "//cdn.example.com/x.js"
         value = "http:" + value
     scheme = _SCHEME.match(value)
-    # "example.com:8080" also matches the scheme pattern: a "scheme" of digits after is a port.
-    if scheme and not value[scheme.end() :][:1].isdigit():
+    # "example.com:8080" also matches the scheme pattern: digits right after a "scheme" without
+    # "//" are a port. After "//" they begin a host ("https://3m.com").
+    if scheme and (scheme[0].endswith("//") or not value[scheme.end() :][:1].isdigit()):
         if scheme[1].lower() not in _WEB_SCHEMES:
             return invalid(COMPONENTS, "url_invalid")
     elif "@" in value.split("/", 1)[0]:

@@ -72,6 +72,14 @@ VALID = [
     ("MUDr. Silvie Blažková DiS.", "Silvie Blažková", ("MUDr.", "Silvie", "", "Blažková", "", "")),
     ("JUDr. Robert Havel, CSc.", "Robert Havel", ("JUDr.", "Robert", "", "Havel", "", "")),
     ("MRS. ROBINSON", "Robinson", ("Mrs.", "", "", "Robinson", "", "")),
+    # Titles only nameparser knows keep their own casing (Faker bg_BG, cs_CZ).
+    ("Г-жа Мария Иванова", "Мария Иванова", ("Г-жа", "Мария", "", "Иванова", "", "")),
+    ("Г-ЖА МАРИЯ ИВАНОВА", "Мария Иванова", ("Г-жа", "Мария", "", "Иванова", "", "")),
+    (
+        "Ing. arch. Ladislav Musil",
+        "Ladislav Musil",
+        ("Ing. arch.", "Ladislav", "", "Musil", "", ""),
+    ),
     (
         "DR MARTIN LUTHER KING, JR",
         "Martin Luther King Jr.",

@@ -197,6 +197,7 @@ def _normalize(value: str, options: OptionsMap, *, fast: bool) -> tuple[FieldRes
 
     parsed = (fast and _parse_simple(core)) or _parse(core)
     typed, cased, title, suffix_list, nickname = parsed
+    title = _case_title(title, value)
     if title and not any(typed) and " " not in core and words.lone_name(core):
         # A lone word that is also a title ("King", "Bishop": surnames in a "Last Name"
         # column) is a name, as any lone word is.
@@ -257,7 +258,7 @@ def _normalize(value: str, options: OptionsMap, *, fast: bool) -> tuple[FieldRes
 
 normalize_values = map_values(normalize_value)
 
-# (first, middle, last as typed), (the same recased), title, suffixes, nickname
+# (first, middle, last as typed), (the same recased), title as typed, suffixes, nickname
 _Parsed = tuple[tuple[str, str, str], tuple[str, str, str], str, tuple[str, ...], str]
 
 
@@ -268,10 +269,24 @@ _Parsed = tuple[tuple[str, str, str], tuple[str, str, str], str, tuple[str, ...]
 def _parse(core: str) -> _Parsed:
     """nameparser's reading of ``core``, recased with ``capitalize(force=True)``."""
     name = HumanName(core)
-    typed = (name.first, name.middle, name.last)
+    typed, title = (name.first, name.middle, name.last), name.title
     name.capitalize(force=True)
     first, middle, last = (" ".join(p.split()) for p in (name.first, name.middle, name.last))
-    return typed, (first, middle, last), name.title, tuple(name.suffix_list), name.nickname
+    return typed, (first, middle, last), title, tuple(name.suffix_list), name.nickname
+
+
+def _case_title(title: str, value: str) -> str:
+    """A title only nameparser knows (as typed), as typed unless the whole ``value`` is in one
+    case: nameparser's casing capitalizes every word and every part after a hyphen (Bulgarian
+    "Mrs.", G-zha, got a capital after its hyphen; "Ing. arch." became "Ing. Arch."), where
+    titles keep their own."""
+    if not (value.isupper() or value.islower()):
+        return title
+    known = name_words().titles
+    return " ".join(
+        known.get(dotless_key(word)) or word[:1].upper() + word[1:].lower()
+        for word in title.split()
+    )
 
 
 def _parse_simple(core: str) -> _Parsed | None:

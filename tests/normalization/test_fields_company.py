@@ -40,6 +40,15 @@ VALID = [
     ("google", "Google", ""),
     ("Sas B.V.", "Sas", "B.V."),  # Sas, a surname, before a form: not two forms (Faker nl_NL)
     ("Sá", "Sá", ""),  # a surname (Faker pt_BR), not "SA"
+    # Brackets that pair up are part of the name; ones at an end that pair with nothing go.
+    ("Acme Holdings (UK)", "Acme Holdings (UK)", ""),
+    ("ACME HOLDINGS (UK) LIMITED", "Acme Holdings (UK)", "Ltd."),
+    ("acme (europe) gmbh", "Acme (Europe)", "GmbH"),
+    ("Главное управление войск (ГУОВ)", "Главное управление войск (ГУОВ)", ""),  # Faker ru_RU
+    ("(Acme Inc.)", "Acme", "Inc."),
+    ("[Acme] Inc.", "Acme", "Inc."),
+    ("Acme Corp.)", "Acme", "Corp."),
+    ("Acme Inc. (", "Acme", "Inc."),
 ]
 INVALID = [
     "LLC",

@@ -48,6 +48,10 @@ _PLACEHOLDERS = frozenset(_LISTS["placeholders"])
 _LOWER_WORDS = frozenset(_LISTS["lowercase"])
 _VOWELS = set("aeiouyäöüáéíóúàèìòùâêîôû")
 _EDGE_PUNCTUATION = " ,;:()[]"
+_SEPARATORS = " ,;:"
+_PAIRS = {"(": ")", "[": "]"}
+_CLOSING = {closing: opening for opening, closing in _PAIRS.items()}
+_AFFIXES = re.compile(r"(\W*)(.*?)(\W*)")  # a word's punctuation before and after it
 _APOSTROPHE_PART = re.compile(r"(?<=\w')(\w{2,})")  # O'Reilly, but not McDonald's
 
 
@@ -69,12 +73,39 @@ def _split_legal_form(tokens: list[str]) -> tuple[list[str], list[list[str]]]:
             return tokens, forms
 
 
+def _trim(text: str) -> str:
+    """``text`` without separators at its ends, nor brackets there that close nothing or that
+    nothing closes: "(Acme Inc.)" and "Acme Inc. (" lose theirs, "Acme Holdings (UK)" keeps its."""
+    while True:
+        text = text.strip(_SEPARATORS)
+        head, tail = text[:1], text[-1:]
+        if tail in _PAIRS or head in _PAIRS.values():
+            text = text[:-1] if tail in _PAIRS else text[1:]
+        elif head in _PAIRS and tail == _PAIRS[head] and _balanced(text[1:-1]):
+            text = text[1:-1]
+        elif head in _PAIRS and text.count(head) > text.count(_PAIRS[head]):
+            text = text[1:]
+        elif tail in _CLOSING and text.count(tail) > text.count(_CLOSING[tail]):
+            text = text[:-1]
+        else:
+            return text
+
+
+def _balanced(text: str) -> bool:
+    return all(text.count(opening) == text.count(closing) for opening, closing in _PAIRS.items())
+
+
 def _spell_form(tokens: list[str]) -> str:
-    typed = " ".join(tokens).strip(_EDGE_PUNCTUATION)
+    typed = _trim(" ".join(tokens))
     return _SPELLINGS.get(" ".join(_key(t) for t in tokens), typed)
 
 
 def _recase(word: str, first: bool) -> str:
+    before, core, after = _AFFIXES.fullmatch(word).groups()  # type: ignore[union-attr]
+    return f"{before}{_recase_core(core, first)}{after}" if core else word
+
+
+def _recase_core(word: str, first: bool) -> str:
     folded = word.casefold()
     if folded in _WORDS:
         return _WORDS[folded]
@@ -104,16 +135,16 @@ def _keep_a_name(forms: list[list[str]]) -> tuple[list[str], list[list[str]]]:
 
 
 def normalize_value(value: str, options: OptionsMap) -> FieldResult:
-    text = unicodedata.normalize("NFC", value).replace(",", ", ").strip(_EDGE_PUNCTUATION)
+    text = _trim(unicodedata.normalize("NFC", value).replace(",", ", "))
     tokens, forms = _split_legal_form(text.split())
     if not tokens and forms:
         tokens, forms = _keep_a_name(forms)
-    base = " ".join(tokens).strip(_EDGE_PUNCTUATION)
+    base = _trim(" ".join(tokens))
     if not any(c.isalnum() for c in base) or base.casefold() in _PLACEHOLDERS:
         return invalid(COMPONENTS, "company_empty")
     notes = []
     form = " ".join(_spell_form(tokens) for tokens in forms)
-    typed_form = " ".join(" ".join(tokens).strip(_EDGE_PUNCTUATION) for tokens in forms)
+    typed_form = " ".join(_trim(" ".join(tokens)) for tokens in forms)
     # Up to three capitals are an acronym ("BAM", "UBS AG"), unless the legal form shows the
     # caps lock was on ("FOO GMBH", whose form is spelled "GmbH").
     shouted = typed_form.isupper() and not form.isupper()

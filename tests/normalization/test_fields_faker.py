@@ -201,6 +201,24 @@ def test_detection_types_the_columns_of_a_fake_export(locale):
     assert not wrong
 
 
+@pytest.mark.parametrize("locale", ["pt_PT", "no_NO", "hu_HU", "de_AT", "sv_SE", "pl_PL"])
+def test_a_phone_header_over_another_countrys_numbers_is_phone(locale):
+    """Numbers of another country without their code ("237 805 856", "485 27 749") are mostly
+    impossible in the default region US; under a header naming phones they are still phones
+    (they were text in Portuguese, Norwegian and Hungarian exports). Without such a header
+    they are not claimed: the same values under "Account" stay text."""
+    generator = fake(locale)
+    numbers = [generator.phone_number() for _ in range(300)]
+    headers = ["Phone", "Mobile No.", "Tel.", "Account"]
+    found = detect_types(pd.DataFrame({header: numbers for header in headers}))
+    assert {h: found[h].type for h in headers} == {
+        "Phone": "phone",
+        "Mobile No.": "phone",
+        "Tel.": "phone",
+        "Account": "text",
+    }
+
+
 @pytest.mark.parametrize("locale", ["ja_JP", "zh_CN", "ar_AA", "he_IL"])
 def test_detection_in_scripts_without_capitals(locale):
     """Names, companies and cities in Japanese, Chinese, Arabic or Hebrew script have no

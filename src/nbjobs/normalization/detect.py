@@ -134,7 +134,11 @@ def value_scores(
     for kind, test in could_be.items():
         maybe = [v for v, d in zip(values, digit_counts, strict=True) if test(v, d)]
         if kind == "phone":  # valid or not: a phone column holds many invalid numbers
-            scores[kind] = sum(looks_like_number(v, options) for v in maybe) / n if n else 0.0
+            # Under a header naming phones, numbers of any country count (a Portuguese export
+            # read with the default region US); without one, only numbers possible there.
+            anywhere = "phone" in hinted
+            looks = (looks_like_number(v, options, any_region=anywhere) for v in maybe)
+            scores[kind] = sum(looks) / n if n else 0.0
         else:
             scores[kind] = sum(_accepted(kind, maybe, options)) / n if n else 0.0
 

@@ -150,21 +150,34 @@ def _checked(
 normalize_values = map_values(normalize_value)
 
 
-def looks_like_number(value: str, options: OptionsMap) -> bool:
+def looks_like_number(value: str, options: OptionsMap, *, any_region: bool = False) -> bool:
     """Whether ``value`` is written as a phone number, valid or not: phonenumbers reads it and
     its length is possible for its region (``is_possible_number``). For column detection: a
     column of phones is one even where many of its numbers are invalid (unassigned ranges,
     another country's numbers without their code), while a social security number (9 digits)
-    or a card number is not. An IP address has a possible length but is not one."""
+    or a card number is not. An IP address has a possible length but is not one.
+
+    ``any_region`` (a header says the column holds phones): any number phonenumbers reads
+    with a national number of ``_ANY_REGION_DIGITS`` is one, whatever the default region
+    allows: the 9 digits of "237 805 856" are a Portuguese number, not a US one."""
     region = options.get("default_region", OPTIONS["default_region"].default)
     number = _parse(value, region)
-    if number is None or not phonenumbers.is_possible_number(number):
+    if number is None:
+        return False
+    if any_region:
+        if not _ANY_REGION_DIGITS[0] <= len(str(number.national_number)) <= _ANY_REGION_DIGITS[1]:
+            return False
+    elif not phonenumbers.is_possible_number(number):
         return False
     try:
         ipaddress.ip_address(value)
     except ValueError:
         return True
     return False
+
+
+# National numbers run from 6 digits (small countries) to 13; fewer are extensions or codes.
+_ANY_REGION_DIGITS = (6, 13)
 
 
 def _parse(text: str, region: str) -> PhoneNumber | None:

@@ -5,10 +5,10 @@ year-month-day; otherwise "03/05/2024" is month/day/year, or day/month/year with
 ``dayfirst`` (either way "13/05/2024" is read as the only date it can be), and "05.03.2024",
 with dots, is day first, as it is written wherever dots separate a date; so are "5 March
 2024" and "Mar 5, 2024", with month names in English, German, French, Spanish, Italian,
-Portuguese or Dutch ("5. März 2024", "1er mars 2024", "5 de marzo de 2024"). Other shapes
-("Tuesday, March 5th 2024", English only) go to dateutil. ISO 8601 week and ordinal dates
-("2024-W10-2", "2024-065") are read too. A time of day or a zone after a date
-is allowed and ignored: the date is the one written, not converted to another zone.
+Portuguese or Dutch ("5. März 2024", "1er mars 2024", "5 de marzo de 2024"), and ISO 8601
+week and ordinal dates ("2024-W10-2", "2024-065"). Other shapes ("Tuesday, March 5th 2024",
+English only) go to dateutil. A time of day or a zone after a date is allowed and ignored: the
+date is the one written, not converted to another zone.
 
 Decisions, so results never depend on the day a job runs:
 

@@ -150,6 +150,10 @@ def _checked(
 normalize_values = map_values(normalize_value)
 
 
+# National numbers run from 6 digits (small countries) to 13; fewer are extensions or codes.
+_ANY_REGION_DIGITS = (6, 13)
+
+
 def looks_like_number(value: str, options: OptionsMap, *, any_region: bool = False) -> bool:
     """Whether ``value`` is written as a phone number, valid or not: phonenumbers reads it and
     its length is possible for its region (``is_possible_number``). For column detection: a
@@ -165,19 +169,17 @@ def looks_like_number(value: str, options: OptionsMap, *, any_region: bool = Fal
     if number is None:
         return False
     if any_region:
-        if not _ANY_REGION_DIGITS[0] <= len(str(number.national_number)) <= _ANY_REGION_DIGITS[1]:
-            return False
-    elif not phonenumbers.is_possible_number(number):
+        shortest, longest = _ANY_REGION_DIGITS
+        possible = shortest <= len(str(number.national_number)) <= longest
+    else:
+        possible = phonenumbers.is_possible_number(number)
+    if not possible:
         return False
     try:
         ipaddress.ip_address(value)
     except ValueError:
         return True
     return False
-
-
-# National numbers run from 6 digits (small countries) to 13; fewer are extensions or codes.
-_ANY_REGION_DIGITS = (6, 13)
 
 
 def _parse(text: str, region: str) -> PhoneNumber | None:

@@ -49,6 +49,21 @@ VALID = [
     ("[Acme] Inc.", "Acme", "Inc."),
     ("Acme Corp.)", "Acme", "Corp."),
     ("Acme Inc. (", "Acme", "Inc."),
+    # Casing in other scripts: Cyrillic like Latin; Greek capitals kept (no accents to restore).
+    ("сбербанк", "Сбербанк", ""),
+    ("ромашка ооо", "Ромашка", "ООО"),
+    ("ΑΘΗΝΑ ΑΕ", "ΑΘΗΝΑ ΑΕ", ""),
+    # Leading terms are part of the name outside the languages that write forms first.
+    ("AG Barr plc", "AG Barr", "PLC"),
+    ("AS Roma", "AS Roma", ""),
+]
+# Forms written before the name (Russian, Ukrainian): (raw, value, base name, legal form).
+LEADING = [
+    ("ООО «Ромашка»", "ООО «Ромашка»", "Ромашка", "ООО"),
+    ('ооо "ромашка"', 'ООО "Ромашка"', "Ромашка", "ООО"),
+    ("ПРАТ «КИЇВСТАР»", "ПрАТ «Київстар»", "Київстар", "ПрАТ"),
+    ("ИП Иванов И.И.", "ИП Иванов И.И.", "Иванов И.И.", "ИП"),
+    ("ЗАО «Харитонова-Ильин» Ltd", "ЗАО «Харитонова-Ильин» Ltd.", "Харитонова-Ильин", "ЗАО Ltd."),
 ]
 INVALID = [
     "LLC",
@@ -67,6 +82,8 @@ INVALID = [
     "S.A.",
     "Co Ltd",
     "SAS BV",
+    "ООО",
+    "ООО «»",
 ]
 
 
@@ -74,6 +91,13 @@ INVALID = [
 def test_valid(raw, base, form):
     value = f"{base} {form}" if form else base
     assert normalize(company, raw) == FieldResult(value, (base, form), None)
+
+
+@pytest.mark.parametrize(("raw", "value", "base", "form"), LEADING)
+def test_leading_legal_form(raw, value, base, form):
+    result = normalize(company, raw)
+    assert (result.value, result.components, result.reason) == (value, (base, form), None)
+    assert normalize(company, value).value == value
 
 
 @pytest.mark.parametrize("raw", INVALID)

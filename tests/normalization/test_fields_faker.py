@@ -126,7 +126,11 @@ def test_us_addresses_are_valid_and_stable():
     assert len(unstable) <= len(raws) // 500, unstable
 
 
-@pytest.mark.parametrize("locale", ["en_US", "de_DE", "fr_FR", "ja_JP", "pt_BR", "nl_NL", "zh_CN"])
+COMPANY_LOCALES = ["en_US", "de_DE", "fr_FR", "ja_JP", "pt_BR", "nl_NL", "zh_CN", "ru_RU"]
+COMPANY_LOCALES += ["uk_UA", "el_GR", "pl_PL", "it_IT"]
+
+
+@pytest.mark.parametrize("locale", COMPANY_LOCALES)
 def test_company_names_are_valid_and_stable(locale):
     """Faker's companies, bare surnames among them ("Sá", "Sas BV"): a name, never only a
     legal form, and the normalized form normalizes to itself."""
@@ -134,7 +138,19 @@ def test_company_names_are_valid_and_stable(locale):
     for raw in {generator.company() for _ in range(300)}:
         result = REGISTRY["company"].normalize([raw], {})[0]
         assert result.reason is None, (raw, result)
-        assert REGISTRY["company"].normalize([result.value], {})[0].value == result.value, raw
+        assert REGISTRY["company"].normalize([result.value], {})[0] == result._replace(notes=())
+
+
+def test_leading_legal_forms_of_a_russian_export():
+    """Faker ru_RU writes the legal form first ("ООО «Харитонова-Ильин»"): every one of them is
+    split off, the name kept without its quotes."""
+    generator = fake("ru_RU", seed=3)
+    companies = {generator.company() for _ in range(300)}
+    leading = {raw for raw in companies if raw.split()[0] in {"ООО", "ОАО", "ЗАО", "АО", "ИП"}}
+    assert len(leading) > 100
+    for raw, result in zip(leading, REGISTRY["company"].normalize(list(leading), {}), strict=True):
+        form, _, name = raw.partition(" ")
+        assert result.components == (name.strip("«»"), form), raw
 
 
 @pytest.mark.parametrize(

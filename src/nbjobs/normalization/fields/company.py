@@ -3,14 +3,18 @@
 "ACME HOLDINGS, L.L.C." -> "Acme Holdings LLC", components ``base_name`` "Acme Holdings" and
 ``legal_form`` "LLC". Legal forms are cleanco's terms (several hundred, many countries), found
 at the end of the name; ``data/company_words.json`` says how each is spelled ("limited" -> "Ltd.")
-and which terms are too often part of a real name to be stripped ("Amazon UK").
+and which terms are too often part of a real name to be stripped ("Amazon UK"). The forms that
+Russian, Ukrainian, Belarusian and Kazakh write before the name (OOO, AO, IP in Cyrillic, then
+the name in quotes) are split off there too and stay in front in the value; the base name
+loses its quotes.
 
 Casing is repaired only when the name is all upper or all lower case: a name typed in mixed
 case ("eBay", "DeWalt") is the company's own spelling and is kept. Repaired words take their
 spelling from ``data/company_spellings.txt`` (IBM, AT&T, JPMorgan); other words without a
-vowel (HSBC, KPMG) or with a digit are upper-cased, short linking words lower-cased. A name of
-up to three capitals ("BAM", "UBS AG") is an acronym and kept, unless its legal form is typed in
-capitals it is not spelled with ("FOO GMBH").
+vowel (HSBC, KPMG; Latin letters only) or with a digit are upper-cased, short linking words
+lower-cased; Greek capitals are kept, as Greek lower case needs accents the capitals leave out.
+A name of up to three capitals ("BAM", "UBS AG") is an acronym and kept, unless its legal form
+is typed in capitals it is not spelled with ("FOO GMBH").
 
 Invalid: nothing but a legal form, punctuation or a placeholder ("n/a") -> ``company_empty``.
 """
@@ -37,6 +41,7 @@ OPTIONS: dict[str, Option] = {}
 
 _LISTS = load_json("company_words.json")
 _SPELLINGS: dict[str, str] = _LISTS["legal_forms"]
+_LEADING: dict[str, str] = _LISTS["leading_legal_forms"]
 _TERMS: set[tuple[str, ...]] = {
     tuple(parts)
     for _, parts in prepare_default_terms()
@@ -52,6 +57,7 @@ _SEPARATORS = " ,;:"
 _PAIRS = {"(": ")", "[": "]"}
 _CLOSING = {closing: opening for opening, closing in _PAIRS.items()}
 _AFFIXES = re.compile(r"(\W*)(.*?)(\W*)")  # a word's punctuation before and after it
+_QUOTES = {"«": "»", "„": "“", "“": "”", '"': '"', "'": "'"}  # opening -> closing
 _APOSTROPHE_PART = re.compile(r"(?<=\w')(\w{2,})")  # O'Reilly, but not McDonald's
 
 
@@ -95,9 +101,26 @@ def _balanced(text: str) -> bool:
     return all(text.count(opening) == text.count(closing) for opening, closing in _PAIRS.items())
 
 
+def _leading_form(tokens: list[str]) -> tuple[list[str], list[str]]:
+    """(the form written before the name, the rest), as Russian and Ukrainian write them (OOO,
+    in Cyrillic, before «Name»); only the forms of ``leading_legal_forms``, never the whole
+    value."""
+    if len(tokens) > 1 and _key(tokens[0]) in _LEADING:
+        return tokens[:1], tokens[1:]
+    return [], tokens
+
+
+def _unquoted(name: str) -> str:
+    """A name without the quotes around it, as written after a leading form («Name»)."""
+    if len(name) > 2 and _QUOTES.get(name[0]) == name[-1]:
+        return name[1:-1].strip()
+    return name
+
+
 def _spell_form(tokens: list[str]) -> str:
     typed = _trim(" ".join(tokens))
-    return _SPELLINGS.get(" ".join(_key(t) for t in tokens), typed)
+    key = " ".join(_key(t) for t in tokens)
+    return _SPELLINGS.get(key) or _LEADING.get(key) or typed
 
 
 def _recase(word: str, first: bool) -> str:
@@ -110,7 +133,13 @@ def _recase_core(word: str, first: bool) -> str:
     if folded in _WORDS:
         return _WORDS[folded]
     letters = [c for c in folded if c.isalpha()]
-    if any(c.isdigit() for c in word) or (letters and not _VOWELS.intersection(letters)):
+    scripts = {unicodedata.name(c, "").partition(" ")[0] for c in letters}
+    if word.isupper() and "GREEK" in scripts:
+        return word  # Greek capitals leave out the accents its lower case needs ("ΑΘΗΝΑ")
+    # No vowel: an acronym (HSBC, KPMG). Only in Latin letters: _VOWELS has no others, so
+    # "сбербанк" would have become "СБЕРБАНК".
+    latin = scripts <= {"LATIN"}
+    if any(c.isdigit() for c in word) or (letters and latin and not _VOWELS.intersection(letters)):
         return word.upper()
     if "&" in word and len(word) <= 4:  # "P&G", "AT&T"
         return word.upper()
@@ -136,13 +165,16 @@ def _keep_a_name(forms: list[list[str]]) -> tuple[list[str], list[list[str]]]:
 
 def normalize_value(value: str, options: OptionsMap) -> FieldResult:
     text = _trim(unicodedata.normalize("NFC", value).replace(",", ", "))
-    tokens, forms = _split_legal_form(text.split())
+    leading, rest = _leading_form(text.split())
+    tokens, forms = _split_legal_form(rest)
     if not tokens and forms:
         tokens, forms = _keep_a_name(forms)
     base = _trim(" ".join(tokens))
     if not any(c.isalnum() for c in base) or base.casefold() in _PLACEHOLDERS:
         return invalid(COMPONENTS, "company_empty")
     notes = []
+    if leading:
+        forms.insert(0, leading)
     form = " ".join(_spell_form(tokens) for tokens in forms)
     typed_form = " ".join(_trim(" ".join(tokens)) for tokens in forms)
     # Up to three capitals are an acronym ("BAM", "UBS AG"), unless the legal form shows the
@@ -156,6 +188,10 @@ def normalize_value(value: str, options: OptionsMap) -> FieldResult:
         base = cased
     if form != typed_form:
         notes.append("legal_form_standardized")
+    if leading:  # the form stays in front in the value, as written; the name without quotes
+        head, _, tail = form.partition(" ")
+        value_text = " ".join(filter(None, (head, base, tail)))
+        return FieldResult(value_text, (_unquoted(base), form), None, tuple(notes))
     return FieldResult(f"{base} {form}" if form else base, (base, form), None, tuple(notes))
 
 

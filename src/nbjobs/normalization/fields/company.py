@@ -175,7 +175,8 @@ def normalize_value(value: str, options: OptionsMap) -> FieldResult:
     notes = []
     if leading:
         forms.insert(0, leading)
-    form = " ".join(_spell_form(tokens) for tokens in forms)
+    spelled = [_spell_form(tokens) for tokens in forms]
+    form = " ".join(spelled)
     typed_form = " ".join(_trim(" ".join(tokens)) for tokens in forms)
     # Up to three capitals are an acronym ("BAM", "UBS AG"), unless the legal form shows the
     # caps lock was on ("FOO GMBH", whose form is spelled "GmbH").
@@ -189,8 +190,7 @@ def normalize_value(value: str, options: OptionsMap) -> FieldResult:
     if form != typed_form:
         notes.append("legal_form_standardized")
     if leading:  # the form stays in front in the value, as written; the name without quotes
-        head, _, tail = form.partition(" ")
-        value_text = " ".join(filter(None, (head, base, tail)))
+        value_text = " ".join([spelled[0], base, *spelled[1:]])
         return FieldResult(value_text, (_unquoted(base), form), None, tuple(notes))
     return FieldResult(f"{base} {form}" if form else base, (base, form), None, tuple(notes))
 

@@ -106,6 +106,16 @@ def test_country_names_in_other_languages_mostly_resolve(locale):
     assert len(known) >= 0.85 * len(names), sorted(names - set(known))
 
 
+@pytest.mark.parametrize("locale", ["ru_RU", "ko_KR", "el_GR", "he_IL", "fa_IR", "hy_AM", "ka_GE"])
+def test_country_names_in_other_scripts_mostly_resolve(locale):
+    """The same in Cyrillic, Hangul, Greek, Hebrew, Persian, Armenian and Georgian script (the
+    last three were all unknown before their languages were added to the translations read)."""
+    generator = fake(locale)
+    names = {generator.country() for _ in range(3000)}
+    known = [raw for raw in names if direct(country, raw).value is not None]
+    assert len(known) >= 0.8 * len(names), sorted(names - set(known))
+
+
 def test_us_addresses_are_valid_and_stable():
     """Faker's US addresses, two lines as it writes them, about one in ten a military one
     (Unit 1234 Box 5678 / DPO AP 12345, PSC 1234, Box 5678 / APO AA 12345, a ship / FPO AE

@@ -40,7 +40,8 @@ _BRACKETED = re.compile(r"\s*\([^()]*\)")  # "(French part)", "(Slovak Republic)
 # the EU, the largest others, and those of Faker's locales.
 _LANGUAGES = (
     "bg cs da de el es et fi fr ga hr hu it lt lv mt nl pl pt pt_BR ro sk sl sv "
-    "ar he hi id ja ko ms nb_NO ru th tr uk vi zh_CN zh_TW"
+    "ar he hi id ja ko ms nb_NO ru th tr uk vi zh_CN zh_TW "
+    "fa ur bn ne ta az hy ka kk uz be sq sr mk bs ca eu gl is fil sw"
 )
 
 
@@ -76,7 +77,7 @@ def _translated() -> dict[str, str]:
     """Names in other languages, from pycountry's own translations ("Frankreich", "Estados
     Unidos", "ドイツ"), and the head of a name with a comma in any language ("Bolivien" of
     "Bolivien, Plurinationaler Staat"), built on the first value the other spellings miss
-    (~0.2 s). A spelling that names two countries is left out ("Korea"), and a head never
+    (~0.4 s). A spelling that names two countries is left out ("Korea"), and a head never
     overrides a whole name ("Kongo")."""
     names: dict[str, set[str]] = {}
     heads: dict[str, set[str]] = {}

@@ -52,10 +52,10 @@ _WORDS = {line.casefold(): line for line in load_lines("company_spellings.txt")}
 _PLACEHOLDERS = frozenset(_LISTS["placeholders"])
 _LOWER_WORDS = frozenset(_LISTS["lowercase"])
 _VOWELS = set("aeiouyäöüáéíóúàèìòùâêîôû")
-_EDGE_PUNCTUATION = " ,;:()[]"
 _SEPARATORS = " ,;:"
 _PAIRS = {"(": ")", "[": "]"}
 _CLOSING = {closing: opening for opening, closing in _PAIRS.items()}
+_EDGE_PUNCTUATION = _SEPARATORS + "".join(_PAIRS) + "".join(_CLOSING)
 _AFFIXES = re.compile(r"(\W*)(.*?)(\W*)")  # a word's punctuation before and after it
 _QUOTES = {"«": "»", "„": "“", "“": "”", '"': '"', "'": "'"}  # opening -> closing
 _APOSTROPHE_PART = re.compile(r"(?<=\w')(\w{2,})")  # O'Reilly, but not McDonald's

@@ -280,7 +280,7 @@ def _case_title(title: str, value: str) -> str:
     case: nameparser's casing capitalizes every word and every part after a hyphen (Bulgarian
     "Mrs.", G-zha, got a capital after its hyphen; "Ing. arch." became "Ing. Arch."), where
     titles keep their own."""
-    if not (value.isupper() or value.islower()):
+    if not title or not (value.isupper() or value.islower()):
         return title
     known = name_words().titles
     return " ".join(

@@ -19,9 +19,9 @@ from pathlib import Path
 
 from contacts import TYPED_COLUMNS, add_data_arguments, write_typed_contacts
 
-from nbjobs import chunk_pool
-from nbjobs.inputs import iter_chunks
 from nbjobs.normalization import Normalizer
+from nbjobs.worker import chunk_pool
+from nbjobs.worker.inputs import iter_chunks
 
 
 def main() -> None:

@@ -43,7 +43,7 @@ import socketio
 from contacts import COLUMNS, add_data_arguments, write_contacts
 from naive import naive_normalize
 
-from nbjobs import events
+from nbjobs import protocol
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -66,7 +66,7 @@ gc.callbacks.append(_nbjobs_gc_probe)
 """
 GC_LINE = re.compile(r"gcprobe gen2 pid=(\d+) ([\d.]+) ms until (\d+\.\d+)")
 EMIT_LINE = re.compile(r"emit (\S+) job=(\d+) rows=(\S+) at (\d+\.\d+)")
-FINALS = {events.COMPLETED, events.FAILED, events.CANCELLED}
+FINALS = {protocol.COMPLETED, protocol.FAILED, protocol.CANCELLED}
 JOB_TIMEOUT = 240.0
 
 
@@ -119,7 +119,7 @@ class Client:
         self.sio = socketio.AsyncClient(reconnection=False)
         self.received: list[Received] = []
         self.final = asyncio.Event()
-        for name in events.ALL_EVENTS:
+        for name in protocol.ALL_EVENTS:
             self.sio.on(name, self._recorder(name))
 
     def _recorder(self, name: str) -> Any:
@@ -320,9 +320,9 @@ async def bench_throughput(workdir: Path, csv_path: Path, rows: int) -> dict[str
             state = await get_job(session, server, job["jobId"])
         await client.sio.disconnect()
     final = next(r for r in client.received if r.event in FINALS)
-    if final.event != events.COMPLETED or state["processedRows"] != rows:
+    if final.event != protocol.COMPLETED or state["processedRows"] != rows:
         raise RuntimeError(f"job did not complete all rows: {state}")
-    first_progress = client.first(events.PROGRESS)
+    first_progress = client.first(protocol.PROGRESS)
     assert first_progress is not None
     end_to_end = final.at - sent
     worker_span = iso_seconds(state["startedAt"], state["finishedAt"])
@@ -337,7 +337,7 @@ async def bench_throughput(workdir: Path, csv_path: Path, rows: int) -> dict[str
         "worker_rows_per_s": round(rows / worker_span) if worker_span else None,
         "valid_rows": state["validRows"],
         "invalid_rows": state["invalidRows"],
-        "progress_events": sum(r.event == events.PROGRESS for r in client.received),
+        "progress_events": sum(r.event == protocol.PROGRESS for r in client.received),
         **cpu,
     }
 

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_worker.py [--rows 200000] [--cprofile 25]
 
-Runs ``nbjobs.worker.process`` (one process: ``processes=1``) on the same messy CSV as
+Runs ``nbjobs.worker.job.run_job`` (one process: ``processes=1``) on the same messy CSV as
 ``bench_server.py`` (``--typed``: the six typed columns of ``bench_million.py``) and splits its
 wall time between counting the rows, the engine (``Normalizer.normalize_chunk``), rendering the
 CSV outputs, writing them, writing the Parquet output, the progress messages and the final
@@ -43,7 +43,10 @@ from contacts import (
     write_typed_contacts,
 )
 
-from nbjobs import chunk_pool, worker
+from nbjobs.normalization import engine
+from nbjobs.protocol import Completed, WorkerMessage
+from nbjobs.worker import chunk_pool, job, outputs
+from nbjobs.worker.settings import WorkerJob, WorkerSettings
 
 spent: Counter[str] = Counter()
 
@@ -64,7 +67,7 @@ def timed(owner: Any, name: str, label: str) -> None:
 
 def time_parsers() -> None:
     """Time each field type's parsing of the values its cache misses (part of the engine)."""
-    field_type = sys.modules[worker.Normalizer.__module__].FieldType
+    field_type = sys.modules[engine.Normalizer.__module__].FieldType
     original = field_type.normalize
 
     def normalize(self: Any, values: Any, options: Any) -> Any:
@@ -98,54 +101,50 @@ def main() -> None:
         csv_path = write(
             Path(tmp) / "contacts.csv", args.rows, seed=args.seed, distinct=args.distinct
         )
-        job = worker.WorkerJob(
-            job_id=1,
-            input_path=str(csv_path),
-            input_format="csv",
-            columns=TYPED_COLUMNS if args.typed else COLUMNS,
-            options={},
-            chunk_size=args.chunk_size,
+        work = WorkerJob(
+            1, str(csv_path), "csv", TYPED_COLUMNS if args.typed else COLUMNS, {}
+        )
+        settings = WorkerSettings(
             output_dir=str(Path(tmp) / "out"),
+            chunk_size=args.chunk_size,
             processes=args.processes,
             pool_min_rows=0,
         )
         if args.processes > 1:
-            print(json.dumps(pooled(job), indent=2))
+            print(json.dumps(pooled(work, settings), indent=2))
             return
-        messages: list[tuple[str, dict[str, Any]]] = []
+        messages: list[WorkerMessage] = []
 
-        def report(kind: str, data: dict[str, Any]) -> None:
+        def report(message: WorkerMessage) -> None:
             started = time.perf_counter()
-            messages.append((kind, data))
-            pickle.dumps((kind, data))  # what the real report does before its pipe write
+            messages.append(message)
+            pickle.dumps(message)  # what the real report does before its pipe write
             spent["report (progress messages)"] += time.perf_counter() - started
 
         if args.cprofile:
             profile = cProfile.Profile()
-            profile.runcall(worker.process, job, report, lambda: False)
+            profile.runcall(job.run_job, work, settings, report, lambda: False)
             pstats.Stats(profile).sort_stats("cumulative").print_stats(args.cprofile)
             return
 
-        timed(worker, "count_rows", "count rows")
-        timed(worker.Normalizer, "normalize_chunk", "engine")
+        timed(job, "count_rows", "count rows")
+        timed(engine.Normalizer, "normalize_chunk", "engine")
         time_parsers()
         timed(chunk_pool, "_csv", "render CSV (main + invalid)")
-        timed(worker._CsvOutput, "append", "write CSV (main + invalid)")
-        timed(worker._ParquetOutput, "append", "write Parquet")
-        timed(worker._Outputs, "commit", "commit (fsync + rename)")
+        timed(outputs._CsvOutput, "append", "write CSV (main + invalid)")
+        timed(outputs._ParquetOutput, "append", "write Parquet")
+        timed(outputs.Outputs, "commit", "commit (fsync + rename)")
         started = time.perf_counter()
-        worker.process(job, report, lambda: False)
+        job.run_job(work, settings, report, lambda: False)
         total = time.perf_counter() - started
 
-    kind, final = messages[-1]
-    if kind != "completed":
-        raise RuntimeError(f"the job did not complete: {kind} {final}")
+    final = completed(messages)
     spent["read chunks + rest"] = total - sum(spent.values())
     result = {
-        "rows": final["processedRows"],
-        "valid_rows": final["validRows"],
+        "rows": final.counts.processed,
+        "valid_rows": final.counts.valid,
         "seconds": round(total, 2),
-        "rows_per_s": round(final["processedRows"] / total),
+        "rows_per_s": round(final.counts.processed / total),
         "split_s": {label: round(seconds, 2) for label, seconds in spent.items()},
         "split_pct": {label: round(100 * seconds / total, 1) for label, seconds in spent.items()},
         "engine_parsing": {
@@ -160,8 +159,15 @@ def main() -> None:
     print(json.dumps(result, indent=2))
 
 
-def pooled(job: worker.WorkerJob) -> dict[str, Any]:
-    """Run ``job`` (with its pool) and report rate, CPU per side and this process's RSS."""
+def completed(messages: list[WorkerMessage]) -> Completed:
+    final = messages[-1]
+    if not isinstance(final, Completed):
+        raise RuntimeError(f"the job did not complete: {final}")
+    return final
+
+
+def pooled(work: WorkerJob, settings: WorkerSettings) -> dict[str, Any]:
+    """Run ``work`` (with its pool) and report rate, CPU per side and this process's RSS."""
     me = psutil.Process()
     cpu: dict[int, float] = {}
     peak_rss = baseline = me.memory_info().rss
@@ -183,21 +189,19 @@ def pooled(job: worker.WorkerJob) -> dict[str, Any]:
     sampler = threading.Thread(target=sample, daemon=True)
     before = sum(me.cpu_times()[:2])
     sampler.start()
-    messages: list[tuple[str, dict[str, Any]]] = []
+    messages: list[WorkerMessage] = []
     started = time.perf_counter()
-    worker.process(job, lambda kind, data: messages.append((kind, data)), lambda: False)
+    job.run_job(work, settings, messages.append, lambda: False)
     seconds = time.perf_counter() - started
     stop.set()
     sampler.join()
-    kind, final = messages[-1]
-    if kind != "completed":
-        raise RuntimeError(f"the job did not complete: {kind} {final}")
+    final = completed(messages)
     own = sum(me.cpu_times()[:2]) - before
     return {
-        "rows": final["processedRows"],
-        "processes": job.processes,
+        "rows": final.counts.processed,
+        "processes": settings.processes,
         "seconds": round(seconds, 2),
-        "rows_per_s": round(final["processedRows"] / seconds),
+        "rows_per_s": round(final.counts.processed / seconds),
         "worker_cpu_s": round(own, 1),
         "pool_cpu_s": round(sum(t for pid, t in cpu.items() if pid != me.pid), 1),
         "worker_peak_rss_growth_mb": round((peak_rss - baseline) / 2**20),

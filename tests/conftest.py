@@ -14,7 +14,7 @@ import socketio
 from jupyter_server.auth.identity import IdentityProvider, User
 from urllib3.filepost import encode_multipart_formdata
 
-from nbjobs import events
+from nbjobs import protocol
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
@@ -128,7 +128,7 @@ class EventRecorder:
         self._changed = asyncio.Event()
 
     def attach(self, sio: socketio.AsyncClient) -> None:
-        for name in events.ALL_EVENTS:
+        for name in protocol.ALL_EVENTS:
             sio.on(name, self._recorder(name))
 
     def _recorder(self, name: str) -> Callable[[dict[str, Any]], Any]:
@@ -142,7 +142,7 @@ class EventRecorder:
         return [(n, p) for n, p in self.events if p.get("jobId") == job_id]
 
     async def wait_final(self, job_id: int, timeout: float = 60) -> tuple[str, dict[str, Any]]:
-        finals = {events.COMPLETED, events.FAILED, events.CANCELLED}
+        finals = {protocol.COMPLETED, protocol.FAILED, protocol.CANCELLED}
 
         async def until() -> tuple[str, dict[str, Any]]:
             while True:

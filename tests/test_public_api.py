@@ -14,12 +14,12 @@ def test_all_names_resolve():
 
 
 def test_normalize_is_the_function_after_server_modules_load():
-    importlib.import_module("nbjobs.app")
-    importlib.import_module("nbjobs.worker")
+    importlib.import_module("nbjobs.server.app")
+    importlib.import_module("nbjobs.worker.job")
     assert callable(nbjobs.normalize)
-    assert nbjobs.normalize.__module__ == "nbjobs.api"
+    assert nbjobs.normalize.__module__ == "nbjobs.client.notebook"
 
 
 def test_extension_point():
     (point,) = nbjobs._jupyter_server_extension_points()
-    assert point["module"] == "nbjobs.app" and point["app"].name == "nbjobs"
+    assert point["module"] == "nbjobs.server.app" and point["app"].name == "nbjobs"

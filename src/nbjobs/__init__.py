@@ -19,12 +19,13 @@ from ._version import __version__
 __all__ = ["Detected", "Job", "__version__", "connect", "detect", "jobs", "normalize"]
 
 # The kernel-side API pulls in requests, socketio and ipywidgets; the server imports this
-# package too (for the extension points), so the client modules load only when first used.
+# package too (for the extension points), and the kernel must not import the server: each side
+# loads only when first used.
 _LAZY = {
-    "normalize": ("nbjobs.api", "normalize"),
-    "jobs": ("nbjobs.api", "jobs"),
-    "connect": ("nbjobs.api", "connect"),
-    "detect": ("nbjobs.api", "detect"),
+    "normalize": ("nbjobs.client.notebook", "normalize"),
+    "jobs": ("nbjobs.client.notebook", "jobs"),
+    "connect": ("nbjobs.client.notebook", "connect"),
+    "detect": ("nbjobs.client.notebook", "detect"),
     "Detected": ("nbjobs.client.detection", "Detected"),
     "Job": ("nbjobs.client.job", "Job"),
 }
@@ -44,6 +45,6 @@ def __dir__() -> list[str]:
 
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:
-    from .app import NbJobs
+    from .server.app import NbJobs
 
-    return [{"module": "nbjobs.app", "app": NbJobs}]
+    return [{"module": "nbjobs.server.app", "app": NbJobs}]

@@ -1,5 +1,5 @@
 """``python -m nbjobs``: the ``nbjobs`` command line, for when the script is not on ``PATH``."""
 
-from .cli import main
+from .client.cli import main
 
 raise SystemExit(main())

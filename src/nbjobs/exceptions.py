@@ -1,31 +1,55 @@
-"""Every error nbjobs raises, under one root, with its HTTP status mapped here once.
+"""Every error nbjobs raises, under one root; the HTTP status of each lives in one table.
 
 NbJobsError
-├── BadRequest (400)
+├── BadRequest           400
 │   ├── SpecError        a column spec names an unknown type or a missing column
 │   └── InputError       the input file cannot be read (empty, not UTF-8, malformed)
-├── NotFound (404)       unknown job, or a job of another user
-├── Conflict (409)       the job is not in a state that allows the action
-├── PayloadTooLarge (413)
+├── NotFound             404: unknown job, or a job of another user
+├── Conflict             409: the job is not in a state that allows the action
+├── PayloadTooLarge      413
 ├── JobFailed            raised by the client when a job it waits on failed or was cancelled
-└── ServerUnavailable    the client found no server with the extension and could not start one
+└── ServerUnavailable    503: the client found no server with nbjobs and could not start one
+
+The server answers an error as ``{"message": ..., "error": "<class name>"}`` with the status of
+``HTTP_STATUS``; the client raises the class of that name (``ERRORS_BY_NAME``), or the class of
+the status when the name is unknown to it.
 """
 
 from __future__ import annotations
 
+__all__ = [
+    "ERRORS_BY_NAME",
+    "HTTP_STATUS",
+    "BadRequest",
+    "Conflict",
+    "InputError",
+    "JobFailed",
+    "NbJobsError",
+    "NotFound",
+    "PayloadTooLarge",
+    "ServerUnavailable",
+    "SpecError",
+    "error_class_for",
+    "http_status",
+]
+
 
 class NbJobsError(Exception):
-    """Root of every nbjobs error; ``status`` is the HTTP status the REST API answers with."""
+    """Root of every nbjobs error. ``status``: the HTTP status of the answer it came in (on the
+    client), else the one the server answers it with (``HTTP_STATUS``)."""
 
-    status: int = 500
-
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self._status = status
+
+    @property
+    def status(self) -> int:
+        return self._status if self._status is not None else http_status(self)
 
 
 class BadRequest(NbJobsError):
-    status = 400
+    """The request cannot be served as sent."""
 
 
 class SpecError(BadRequest):
@@ -37,15 +61,15 @@ class InputError(BadRequest):
 
 
 class NotFound(NbJobsError):
-    status = 404
+    """No such job for this user (another user's job is not found either)."""
 
 
 class Conflict(NbJobsError):
-    status = 409
+    """The job's status does not allow the action (cancel a finished job, download too soon)."""
 
 
 class PayloadTooLarge(NbJobsError):
-    status = 413
+    """The upload is over ``max_upload_bytes``."""
 
 
 class JobFailed(NbJobsError):
@@ -60,4 +84,43 @@ class JobFailed(NbJobsError):
 class ServerUnavailable(NbJobsError):
     """No Jupyter server with nbjobs could be found or started."""
 
-    status = 503
+
+# The one place an error meets HTTP; a class answers with the status of its nearest listed base.
+HTTP_STATUS: dict[type[NbJobsError], int] = {
+    BadRequest: 400,
+    NotFound: 404,
+    Conflict: 409,
+    PayloadTooLarge: 413,
+    ServerUnavailable: 503,
+    NbJobsError: 500,
+}
+
+
+def http_status(error: type[NbJobsError] | NbJobsError) -> int:
+    """The HTTP status the REST API answers ``error`` with."""
+    cls = error if isinstance(error, type) else type(error)
+    return next(HTTP_STATUS[base] for base in cls.__mro__ if base in HTTP_STATUS)
+
+
+def _all_errors(root: type[NbJobsError]) -> list[type[NbJobsError]]:
+    found = [root]
+    for sub in root.__subclasses__():
+        found.extend(_all_errors(sub))
+    return found
+
+
+# What a server may answer with: every error but the client's own.
+ERRORS_BY_NAME: dict[str, type[NbJobsError]] = {
+    cls.__name__: cls for cls in _all_errors(NbJobsError) if cls is not JobFailed
+}
+
+
+def error_class_for(name: object, status: int) -> type[NbJobsError]:
+    """The class the client raises for an error answer: by ``name`` (the ``error`` key), else
+    the most general class answered with ``status``, else the root."""
+    if isinstance(name, str) and name in ERRORS_BY_NAME:
+        return ERRORS_BY_NAME[name]
+    for cls, code in HTTP_STATUS.items():
+        if code == status and cls is not NbJobsError:
+            return cls
+    return NbJobsError

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import requests
 
-from nbjobs.cli import ProgressBar
+from nbjobs.client.cli import ProgressBar
 from nbjobs.normalization import FIELD_TYPES
 from tests.conftest import contacts_csv
 
@@ -28,7 +28,7 @@ def nbjobs_cli(
     if server is not None:
         env.update(NBJOBS_URL=server.url + server.base_url, NBJOBS_TOKEN=server.token)
     return subprocess.Popen(
-        [sys.executable, "-m", "nbjobs.cli", *args],
+        [sys.executable, "-m", "nbjobs", *args],
         cwd=cwd,
         env=env,
         stdout=subprocess.PIPE,

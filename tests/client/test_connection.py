@@ -15,10 +15,10 @@ import pytest
 import socketio
 
 import nbjobs
-from nbjobs.api import submit
 from nbjobs.client import connection
 from nbjobs.client.connection import Connection, Reconnection
 from nbjobs.client.discovery import parse_server_url
+from nbjobs.client.notebook import submit
 from nbjobs.exceptions import BadRequest, Conflict, InputError, NotFound
 from tests.jupyter_process import JupyterProcess
 

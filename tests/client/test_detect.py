@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import nbjobs
-from nbjobs.cli import _column, build_parser, column_arguments
+from nbjobs.client.cli import _column, build_parser, column_arguments
 from nbjobs.exceptions import SpecError
 
 from .test_cli import finish, nbjobs_cli

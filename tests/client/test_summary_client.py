@@ -6,8 +6,9 @@ import pandas as pd
 import pytest
 
 import nbjobs
+from nbjobs.client.formatting import summary_text
+from nbjobs.client.widgets import JobProgress
 from nbjobs.exceptions import JobFailed
-from nbjobs.widgets import JobProgress, summary_text
 
 from .conftest import contacts, eventually
 

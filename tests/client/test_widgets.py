@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import nbjobs
+from nbjobs.client.widgets import GREY, JobProgress, JobsTable
 from nbjobs.exceptions import JobFailed
-from nbjobs.widgets import GREY, JobProgress, JobsTable
 
 from .conftest import contacts, eventually
 

@@ -8,7 +8,7 @@ import pytest
 import socketio
 from tornado.httpclient import AsyncHTTPClient
 
-from nbjobs import events
+from nbjobs import protocol
 from tests.conftest import TOKENS, TwoUserIdentityProvider, contacts_csv
 
 
@@ -105,7 +105,7 @@ async def test_alice_and_bob_are_isolated(two_users, jp_fetch, submit, connect_c
     assert response.code == 201, response.body
     job_id = json.loads(response.body)["jobId"]
     name, _ = await alice_events.wait_final(job_id)
-    assert name == events.COMPLETED
+    assert name == protocol.COMPLETED
 
     # bob's own job, so we know his client is live and would have received alice's events.
     response = await submit(contacts_csv(50), headers=two_users["bob"])

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from urllib3.filepost import encode_multipart_formdata
 
-from nbjobs import events
+from nbjobs import protocol
 from nbjobs.normalization import FIELD_TYPES
 
 from .test_rest import message
@@ -117,7 +117,7 @@ async def test_job_with_combinations_through_rest(submit, connect_client, server
     assert response.code == 201, response.body
     job = json.loads(response.body)
     assert job["columns"] == COMBINED  # stored and returned as given
-    assert (await recorder.wait_final(job["jobId"]))[0] == events.COMPLETED
+    assert (await recorder.wait_final(job["jobId"]))[0] == protocol.COMPLETED
     again = json.loads((await jp_fetch("nbjobs", "api", "jobs", str(job["jobId"]))).body)
     assert again["columns"] == COMBINED
     output = await jp_fetch("nbjobs", "api", "jobs", str(job["jobId"]), "output")

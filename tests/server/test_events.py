@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from nbjobs import events
+from nbjobs import protocol
 from tests.conftest import contacts_csv
 
 
@@ -35,21 +35,21 @@ async def test_completed_job_event_contract_and_output(
 
     name, final = await recorder.wait_final(job["jobId"])
     received = recorder.for_job(job["jobId"])
-    assert name == events.COMPLETED
-    assert set(final) == set(events.COMPLETED_KEYS)
+    assert name == protocol.COMPLETED
+    assert set(final) == set(protocol.COMPLETED_KEYS)
     assert final["status"] == "completed"
     assert (final["processedRows"], final["validRows"], final["invalidRows"]) == (1000, 900, 100)
 
-    progress = [p for n, p in received if n == events.PROGRESS]
+    progress = [p for n, p in received if n == protocol.PROGRESS]
     assert progress, "no progress event"
     for payload in progress:
-        assert set(payload) == set(events.PROGRESS_KEYS)
+        assert set(payload) == set(protocol.PROGRESS_KEYS)
         assert payload["totalRows"] == 1000
         assert 0 <= payload["progress"] <= 100
     assert_monotonic(progress)
     # The final 100% progress event comes right before completed, which comes last.
-    assert received[-1][0] == events.COMPLETED
-    assert received[-2] == (events.PROGRESS, {**progress[-1]})
+    assert received[-1][0] == protocol.COMPLETED
+    assert received[-2] == (protocol.PROGRESS, {**progress[-1]})
     assert progress[-1]["progress"] == 100 and progress[-1]["processedRows"] == 1000
 
     output_url = final["outputFileUrl"]
@@ -72,7 +72,7 @@ async def test_slow_job_sends_one_progress_event_per_chunk(submit, connect_clien
     _, recorder = await connect_client(token=server_token)
     job = await submit_job(submit, contacts_csv(300))
     await recorder.wait_final(job["jobId"])
-    progress = [p for n, p in recorder.for_job(job["jobId"]) if n == events.PROGRESS]
+    progress = [p for n, p in recorder.for_job(job["jobId"]) if n == protocol.PROGRESS]
     # 6 chunks, one event each; the closing 100% event repeats the last chunk's counts.
     assert [p["processedRows"] for p in progress] == [50, 100, 150, 200, 250, 300, 300]
 
@@ -82,8 +82,8 @@ async def test_fast_job_progress_is_coalesced(submit, connect_client, server_tok
     _, recorder = await connect_client(token=server_token)
     job = await submit_job(submit, contacts_csv(1000))  # 200 chunks
     name, _ = await recorder.wait_final(job["jobId"])
-    assert name == events.COMPLETED
-    progress = [p for n, p in recorder.for_job(job["jobId"]) if n == events.PROGRESS]
+    assert name == protocol.COMPLETED
+    progress = [p for n, p in recorder.for_job(job["jobId"]) if n == protocol.PROGRESS]
     assert len(progress) < 200 / 4, len(progress)
     assert_monotonic(progress)
     assert progress[-1]["processedRows"] == 1000 and progress[-1]["progress"] == 100
@@ -95,7 +95,7 @@ async def test_both_transports_receive_events(transport, submit, connect_client,
     assert sio.transport() == transport
     job = await submit_job(submit, contacts_csv(150))
     name, payload = await recorder.wait_final(job["jobId"])
-    assert name == events.COMPLETED and payload["processedRows"] == 150
+    assert name == protocol.COMPLETED and payload["processedRows"] == 150
 
 
 @pytest.mark.nbjobs_config(chunk_size=20, chunk_delay=0.2)
@@ -103,14 +103,14 @@ async def test_cancel_running_job(jp_fetch, submit, connect_client, server_token
     _, recorder = await connect_client(token=server_token)
     job = await submit_job(submit, contacts_csv(400))
     job_id = job["jobId"]
-    await recorder.wait_for(lambda n, p: n == events.PROGRESS and p["jobId"] == job_id)
+    await recorder.wait_for(lambda n, p: n == protocol.PROGRESS and p["jobId"] == job_id)
     response = await jp_fetch(
         "nbjobs", "api", "jobs", str(job_id), "cancel", method="POST", body=b""
     )
     assert response.code == 202
     name, payload = await recorder.wait_final(job_id)
-    assert name == events.CANCELLED
-    assert set(payload) == set(events.CANCELLED_KEYS)
+    assert name == protocol.CANCELLED
+    assert set(payload) == set(protocol.CANCELLED_KEYS)
     assert 0 < payload["processedRows"] < 400
     state = json.loads((await jp_fetch("nbjobs", "api", "jobs", str(job_id))).body)
     assert state["status"] == "cancelled" and state["outputFileUrl"] is None
@@ -128,8 +128,8 @@ async def test_failed_job_on_malformed_row_deep_in_file(submit, connect_client, 
     data = good + b'"x",1,a@b.co,too,many,fields\n'
     job = await submit_job(submit, data)
     name, payload = await recorder.wait_final(job["jobId"])
-    assert name == events.FAILED
-    assert set(payload) == set(events.FAILED_KEYS) and payload["status"] == "failed"
+    assert name == protocol.FAILED
+    assert set(payload) == set(protocol.FAILED_KEYS) and payload["status"] == "failed"
     message = payload["errorMessage"]
     assert "Traceback" not in message and "CSV" in message
 
@@ -141,5 +141,5 @@ async def test_job_beside_a_failing_one_completes(submit, connect_client, server
     finals = await asyncio.gather(
         recorder.wait_final(bad["jobId"]), recorder.wait_final(good["jobId"])
     )
-    assert [name for name, _ in finals] == [events.FAILED, events.COMPLETED]
+    assert [name for name, _ in finals] == [protocol.FAILED, protocol.COMPLETED]
     assert "Malformed CSV" in finals[0][1]["errorMessage"]

@@ -8,8 +8,8 @@ from pathlib import Path
 import yaml
 from tornado.web import RequestHandler
 
-from nbjobs.handlers import route_table
-from nbjobs.models import JobRecord, public_job, utcnow
+from nbjobs.server.handlers import route_table
+from nbjobs.server.records import JobRecord, public_job, utcnow
 
 SPEC = yaml.safe_load((Path(__file__).parents[2] / "docs" / "openapi.yaml").read_text())
 METHODS = ("get", "post", "put", "patch", "delete")

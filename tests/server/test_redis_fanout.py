@@ -12,7 +12,7 @@ import pytest
 import requests
 import socketio
 
-from nbjobs import events
+from nbjobs import protocol
 from tests.conftest import COLUMNS, contacts_csv
 from tests.jupyter_process import JupyterProcess, free_port
 
@@ -65,12 +65,12 @@ def test_events_fan_out_across_instances(tmp_path, redis_url):
         received: list[tuple[str, dict]] = []
         done = threading.Event()
         sio = socketio.Client(reconnection=False)
-        for name in events.ALL_EVENTS:
+        for name in protocol.ALL_EVENTS:
             sio.on(
                 name,
                 lambda payload, name=name: (
                     received.append((name, payload)),
-                    name == events.COMPLETED and done.set(),
+                    name == protocol.COMPLETED and done.set(),
                 ),
             )
         sio.connect(
@@ -91,7 +91,7 @@ def test_events_fan_out_across_instances(tmp_path, redis_url):
         assert done.wait(60), received
         sio.disconnect()
         names = [n for n, p in received if p["jobId"] == job_id]
-        assert names[-1] == events.COMPLETED and events.PROGRESS in names
+        assert names[-1] == protocol.COMPLETED and protocol.PROGRESS in names
         # the store is shared too: B answers for the job A ran
         job = requests.get(f"{b.api}/jobs/{job_id}", headers=b.headers, timeout=5).json()
         assert job["status"] == "completed" and job["processedRows"] == 300

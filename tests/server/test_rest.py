@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from nbjobs import events
+from nbjobs import protocol
 from tests.conftest import COLUMNS, contacts_csv
 
 
@@ -37,8 +37,8 @@ async def test_list_newest_first_with_limit(jp_fetch, submit, connect_client, se
     assert [j["jobId"] for j in await list_jobs(jp_fetch, limit=2)] == ids[::-1][:2]
     job = (await list_jobs(jp_fetch, limit=1))[0]
     assert {
-        *events.PROGRESS_KEYS,
-        *events.COMPLETED_KEYS,
+        *protocol.PROGRESS_KEYS,
+        *protocol.COMPLETED_KEYS,
         "createdAt",
         "startedAt",
         "finishedAt",
@@ -132,7 +132,7 @@ async def completed_with_invalid_rows(
     assert response.code == 201, response.body
     job_id = json.loads(response.body)["jobId"]
     name, payload = await recorder.wait_final(job_id)
-    assert name == events.COMPLETED and payload["processedRows"] == rows
+    assert name == protocol.COMPLETED and payload["processedRows"] == rows
     invalid = await jp_fetch("nbjobs", "api", "jobs", str(job_id), "invalid")
     return job_id, pd.read_csv(io.BytesIO(invalid.body), dtype=str, keep_default_na=False)
 
@@ -189,7 +189,7 @@ async def test_dataframe_upload_as_arrow_and_parquet_download(
     assert response.code == 201, response.body
     job_id = json.loads(response.body)["jobId"]
     name, _ = await recorder.wait_final(job_id)
-    assert name == events.COMPLETED
+    assert name == protocol.COMPLETED
     parquet = await jp_fetch(
         "nbjobs", "api", "jobs", str(job_id), "output", params={"format": "parquet"}
     )
@@ -208,7 +208,7 @@ async def test_submit_by_path_inside_root(jp_root_dir, jp_fetch, connect_client,
     response = await jp_fetch("nbjobs", "api", "jobs", method="POST", body=body, headers=headers)
     job = json.loads(response.body)
     assert response.code == 201 and job["inputName"] == "c.csv"
-    assert (await recorder.wait_final(job["jobId"]))[0] == events.COMPLETED
+    assert (await recorder.wait_final(job["jobId"]))[0] == protocol.COMPLETED
     escape = json.dumps({"path": "../../etc/passwd", "columns": COLUMNS}).encode()
     response = await jp_fetch(
         "nbjobs", "api", "jobs", method="POST", body=escape, headers=headers, raise_error=False

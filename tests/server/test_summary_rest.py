@@ -9,7 +9,7 @@ import json
 import pandas as pd
 import pytest
 
-from nbjobs import events
+from nbjobs import protocol
 from tests.conftest import COLUMNS, contacts_csv
 
 from .test_rest import message
@@ -25,7 +25,7 @@ async def test_summary_of_a_completed_job(jp_fetch, submit, connect_client, serv
     response = await submit(contacts_csv(20))  # rows 9 and 19 have a bad phone and email
     job_id = json.loads(response.body)["jobId"]
     name, payload = await recorder.wait_final(job_id)
-    assert name == events.COMPLETED
+    assert name == protocol.COMPLETED
     assert "summary" not in payload  # event payloads keep their fixed keys
 
     body = json.loads((await summary_of(jp_fetch, job_id)).body)
@@ -84,7 +84,7 @@ async def test_invalid_parquet_when_the_input_has_its_own_valid_column(
     _, recorder = await connect_client(token=server_token)
     data = b"Phone,_valid\n(415) 555-2671,yes\n12,yes\n(415) 555-2672,no\n"
     job_id = json.loads((await submit(data, {"Phone": "phone"})).body)["jobId"]
-    assert (await recorder.wait_final(job_id))[0] == events.COMPLETED
+    assert (await recorder.wait_final(job_id))[0] == protocol.COMPLETED
     response = await jp_fetch(
         "nbjobs", "api", "jobs", str(job_id), "invalid", params={"format": "parquet"}
     )

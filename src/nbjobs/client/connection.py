@@ -1,5 +1,5 @@
-"""The kernel's one connection to nbjobs: REST through a ``requests.Session``, events through
-one Socket.IO client, dispatched by job id to Jobs and to JobsTables.
+"""The kernel's one connection to nbjobs: REST (``rest``), and events through one Socket.IO
+client, dispatched by job id to Jobs and to JobsTables.
 
 One per kernel: ``current()`` returns the same object however often a cell runs, so there is
 never a second Socket.IO client or a duplicate handler. The store on the server is the truth
@@ -17,43 +17,26 @@ import sys
 import threading
 import weakref
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import requests
 import socketio
 
-from .. import events
-from ..exceptions import (
-    BadRequest,
-    Conflict,
-    InputError,
-    NbJobsError,
-    NotFound,
-    PayloadTooLarge,
-    ServerUnavailable,
-    SpecError,
-)
-from ..widgets import JobsTable
+from ..exceptions import NbJobsError
+from ..protocol import ALL_EVENTS
 from .discovery import ServerInfo, discover
 from .embedded import EmbeddedServer
 from .job import Job, merged
+from .rest import RestClient
 
-log = logging.getLogger("nbjobs.client")
+if TYPE_CHECKING:
+    from .widgets import JobsTable
 
-REST_TIMEOUT = (5.0, 120.0)  # (connect, read) seconds
+__all__ = ["Connection", "Reconnection", "connect", "current", "reset"]
+
+log = logging.getLogger(__name__)
+
 CONNECT_WAIT = 5.0  # seconds for the Socket.IO handshake and namespace connect
 PENDING_EVENTS = 256  # latest state kept for jobs that are not registered yet
-
-ERRORS_BY_STATUS: dict[int, type[NbJobsError]] = {
-    400: BadRequest,
-    404: NotFound,
-    409: Conflict,
-    413: PayloadTooLarge,
-    503: ServerUnavailable,
-}
-ERRORS_BY_NAME: dict[str, type[NbJobsError]] = {
-    cls.__name__: cls for cls in (BadRequest, SpecError, InputError, NotFound, Conflict)
-}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,25 +68,7 @@ class Reconnection:
         }
 
 
-def error_for(response: requests.Response) -> NbJobsError:
-    """The nbjobs exception for an error answer ``{"message": ..., "error"?: ...}``."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    body = body if isinstance(body, dict) else {}
-    message = str(body.get("message") or response.reason or f"HTTP {response.status_code}")
-    status = response.status_code
-    if status in (401, 403):
-        error = NbJobsError(f"The Jupyter server refused the nbjobs token ({status}): {message}")
-    else:
-        cls = ERRORS_BY_NAME.get(str(body.get("error")), ERRORS_BY_STATUS.get(status, NbJobsError))
-        error = cls(message)
-    error.status = status
-    return error
-
-
-class Connection:
+class Connection(RestClient):
     """REST + Socket.IO to one server. Use ``current()`` rather than constructing one.
 
     Options:
@@ -119,11 +84,9 @@ class Connection:
         reconnection: Reconnection = Reconnection(),
         transports: Sequence[str] = ("websocket", "polling"),
     ) -> None:
-        self.server = server
+        super().__init__(server)
         self.reconnection = reconnection
         self.transports = tuple(transports)
-        self.session = requests.Session()
-        self.session.headers.update(server.auth_headers)
         self.state = "offline"  # offline | live | reconnecting
         self.transport: str | None = None
         self.sio: socketio.Client | None = None
@@ -148,42 +111,6 @@ class Connection:
         how = f"live over {self.transport}" if self.live else self.state
         return f"<nbjobs connection to {self.server.url}{self.server.base_url} ({how})>"
 
-    # -- REST --------------------------------------------------------------------------------
-
-    def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        kwargs.setdefault("timeout", REST_TIMEOUT)
-        try:
-            response = self.session.request(method, url, **kwargs)
-        except requests.RequestException as exc:
-            raise ServerUnavailable(
-                f"Cannot reach the nbjobs server at {self.server.url}{self.server.base_url}: {exc}"
-            ) from None
-        if response.status_code >= 400:
-            raise error_for(response)
-        return response
-
-    def get_json(self, *parts: str | int, **params: Any) -> Any:
-        return self.request("GET", self.server.api_url(*parts), params=params or None).json()
-
-    def post_json(self, *parts: str | int, **kwargs: Any) -> Any:
-        return self.request("POST", self.server.api_url(*parts), **kwargs).json()
-
-    def get_bytes(self, path: str, **kwargs: Any) -> bytes:
-        """GET a server path (``/base/nbjobs/api/...``) and return the body."""
-        return self.request("GET", self.server.absolute(path), **kwargs).content
-
-    def download(self, path: str, destination: str, **kwargs: Any) -> int:
-        """Stream a server path to a local file; returns the bytes written."""
-        written = 0
-        url = self.server.absolute(path)
-        with (
-            self.request("GET", url, stream=True, **kwargs) as response,
-            open(destination, "wb") as handle,
-        ):
-            for block in response.iter_content(1 << 20):
-                written += handle.write(block)
-        return written
-
     # -- Socket.IO ---------------------------------------------------------------------------
 
     @property
@@ -197,7 +124,7 @@ class Connection:
         sio.on("connect", self._on_connect)
         sio.on("disconnect", self._on_disconnect)
         sio.on("__disconnect_final", self._on_gave_up)
-        for name in events.ALL_EVENTS:
+        for name in ALL_EVENTS:
             sio.on(name, self._event_handler(name))
         return sio
 

@@ -40,7 +40,7 @@ def server_command(
 ) -> list[str]:
     """The command line of a loopback-only jupyter-server with the nbjobs extension.
 
-    ``module`` is what ``python -m`` runs: ``nbjobs.parent_bound_server`` for a server that
+    ``module`` is what ``python -m`` runs: ``nbjobs.server.parent_bound`` for a server that
     stops when its stdin closes."""
     args = [
         sys.executable,
@@ -97,7 +97,7 @@ class EmbeddedServer:
             token=token,
             root_dir=self.root_dir,
             extra_args=self.extra_args,
-            module="nbjobs.parent_bound_server",
+            module="nbjobs.server.parent_bound",
         )
 
     def start(self) -> ServerInfo:
@@ -109,7 +109,7 @@ class EmbeddedServer:
         self.process = subprocess.Popen(
             self.command(port, token),
             # We hold the write end: when this process ends, even by SIGKILL where no atexit
-            # handler runs, the server sees EOF and stops (nbjobs.parent_bound_server).
+            # handler runs, the server sees EOF and stops (nbjobs.server.parent_bound).
             stdin=subprocess.PIPE,
             stdout=log_fd,
             stderr=subprocess.STDOUT,

@@ -7,19 +7,21 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from .. import events
 from ..exceptions import Conflict, JobFailed
-from ..models import ACTIVE_STATUSES, FINAL_STATUSES, job_url
-from ..widgets import SUMMARY_COUNTS, JobProgress, codes_text, describe
+from ..protocol import ACTIVE_STATUSES, COMPLETED, FINAL_STATUSES, PROGRESS, job_url
+from .discovery import ServerInfo
+from .formatting import SUMMARY_COUNTS, codes_text, describe
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .connection import Connection
+    from .widgets import JobProgress
 
-log = logging.getLogger("nbjobs.client")
+__all__ = ["Job", "JobBackend", "merged"]
+
+log = logging.getLogger(__name__)
 
 # Seconds between REST re-checks while waiting: events do the work, the re-check only covers
 # an event lost to a network hiccup. Offline there are no events, so it polls sooner.
@@ -27,6 +29,25 @@ RECHECK_LIVE = 10.0
 RECHECK_OFFLINE = 2.0
 
 Listener = Callable[["Job"], None]
+
+
+class JobBackend(Protocol):
+    """What a Job needs of its connection (``connection.Connection`` is one)."""
+
+    server: ServerInfo
+
+    @property
+    def live(self) -> bool: ...
+
+    def ensure_live(self) -> bool: ...
+
+    def get_json(self, *parts: str | int, **params: Any) -> Any: ...
+
+    def post_json(self, *parts: str | int, **kwargs: Any) -> Any: ...
+
+    def get_bytes(self, path: str, **kwargs: Any) -> bytes: ...
+
+    def job_finished(self, job: Job) -> None: ...
 
 
 def merged(
@@ -39,9 +60,9 @@ def merged(
     running back to queued, never to fewer processed rows.
     """
     new = dict(update)
-    if event == events.PROGRESS:
+    if event == PROGRESS:
         new.setdefault("status", "running")
-    elif event == events.COMPLETED:
+    elif event == COMPLETED:
         new["progress"] = 100
     if current is None:
         return new
@@ -66,7 +87,7 @@ class Job:
     event does not carry it), so the widget can show it.
     """
 
-    def __init__(self, info: Mapping[str, Any], connection: Connection) -> None:
+    def __init__(self, info: Mapping[str, Any], connection: JobBackend) -> None:
         self._info: dict[str, Any] = dict(info)
         self._connection = connection
         self._changed = threading.Condition()
@@ -135,6 +156,8 @@ class Job:
     def widget(self) -> JobProgress:
         """The job's progress widget, created (and kept current) on first use."""
         if self._widget is None:
+            from .widgets import JobProgress  # ipywidgets: only for a notebook that shows one
+
             widget = JobProgress(self.info, live=self.live)
 
             def render(job: Job) -> None:

@@ -25,7 +25,7 @@ import dataclasses
 import multiprocessing
 import queue
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any, NoReturn
 
 import numpy as np
@@ -34,9 +34,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
+from ..normalization import ChunkResult, Normalizer
+from ..normalization.engine import Plan
 from . import pool_process
-from .normalization import ChunkResult, Normalizer
-from .normalization.engine import DEFAULT_CACHE_SIZE, Plan
+from .forkserver import forkserver_context
 
 # Consecutive chunks are normalized together, up to this many rows: each engine call and each
 # rendering has a fixed cost (about 25 ms of CPU per call for six typed columns), which would
@@ -155,14 +156,8 @@ _CSV_OPTIONS = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
 class InProcess:
     """The pool of one: batches normalized in the calling process, lazily (read one, do one)."""
 
-    def __init__(
-        self,
-        columns: Mapping[str, Any],
-        options: Mapping[str, Any],
-        valid: str,
-        cache_size: int = DEFAULT_CACHE_SIZE,
-    ) -> None:
-        self.normalizer = Normalizer(columns, options, cache_size=cache_size)
+    def __init__(self, normalizer: Normalizer, valid: str) -> None:
+        self.normalizer = normalizer
         self.valid_column = valid
 
     def map(self, batches: Iterator[list[pd.DataFrame]]) -> Iterator[PreparedBatch]:
@@ -183,21 +178,17 @@ class ChunkPool:
     can block on a full pipe while the other does too.
     """
 
-    def __init__(
-        self,
-        columns: Mapping[str, Any],
-        options: Mapping[str, Any],
-        valid: str,
-        processes: int,
-        cache_size: int = DEFAULT_CACHE_SIZE,
-    ) -> None:
-        self.normalizer = Normalizer(columns, options, cache_size=cache_size)
+    def __init__(self, normalizer: Normalizer, valid: str, processes: int) -> None:
+        self.normalizer = normalizer
         self.valid_column = valid
         self._tasks: queue.SimpleQueue[_Task | None] = queue.SimpleQueue()
         self._done: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
         # Values queued or being parsed, per field type: a later batch waits for their task.
         self._in_flight: dict[str, dict[str, _Task]] = collections.defaultdict(dict)
-        ctx = _context()
+        # Pool processes run only the field types' libraries (``pool_process``), not pandas; a
+        # forkserver of this process, as forking a process that has run pyarrow's threads is
+        # unsafe.
+        ctx = forkserver_context([pool_process])
         # The runner starts a job's process as a daemon (the server never waits for it at
         # exit), and multiprocessing refuses children to daemons lest they be orphaned; ours
         # cannot be (see the module docstring), and they are daemons of this process in turn.
@@ -348,17 +339,12 @@ class _Task:
         self.kind, self.values, self.plans, self.done = kind, values, plans, False
 
 
-def open_pool(
-    columns: Mapping[str, Any],
-    options: Mapping[str, Any],
-    valid: str,
-    processes: int,
-    cache_size: int = DEFAULT_CACHE_SIZE,
-) -> InProcess | ChunkPool:
-    """``cache_size``: parsed values the job remembers per field type (``Normalizer``)."""
+def open_pool(normalizer: Normalizer, valid: str, processes: int) -> InProcess | ChunkPool:
+    """The pool of ``processes`` for a job that ``normalizer`` normalizes; ``valid``: the name
+    of its validity column in the output."""
     if processes <= 1:
-        return InProcess(columns, options, valid, cache_size)
-    return ChunkPool(columns, options, valid, processes, cache_size)
+        return InProcess(normalizer, valid)
+    return ChunkPool(normalizer, valid, processes)
 
 
 class _Source:
@@ -383,18 +369,3 @@ class _Source:
     def raise_error(self) -> None:
         if self.error is not None:
             raise self.error
-
-
-_pool_context: Any = None
-
-
-def _context() -> Any:
-    """A forkserver with what a pool process runs preloaded (``pool_process``: the field
-    types' libraries, not pandas); the job's own, as forking a process that has run pyarrow's
-    threads is unsafe."""
-    global _pool_context
-    if _pool_context is None:
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["nbjobs.pool_process"])
-        _pool_context = ctx
-    return _pool_context

@@ -8,11 +8,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .client import connection as _connection
-from .client.detection import Detected
-from .client.job import Job
-from .exceptions import InputError
-from .widgets import JobsTable
+from ..exceptions import InputError
+from . import connection as _connection
+from .detection import Detected
+from .job import Job
+
+if TYPE_CHECKING:
+    from .widgets import JobsTable
+
+__all__ = ["connect", "detect", "jobs", "normalize", "request_detection", "submit"]
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -126,8 +130,12 @@ def normalize(
     In IPython with ``display=True`` a live progress widget is shown in the cell.
     A spec or input the server refuses raises its error (``BadRequest``, ``SpecError``, ...).
     """
+    show = display and _in_ipython()
+    if show:
+        # ipywidgets takes a moment to import: before the job starts, not while it runs.
+        from . import widgets  # noqa: F401
     job = submit(_connection.current(), data, columns, name=name, options=options)
-    if display and _in_ipython():
+    if show:
         job.display()
     return job
 
@@ -163,5 +171,7 @@ def detect(data: pd.DataFrame | str | os.PathLike[str], **options: Any) -> Detec
 
 def jobs(limit: int = 50) -> JobsTable:
     """A live table of your latest jobs, updated as their events arrive."""
+    from .widgets import JobsTable
+
     connection = _connection.current()
     return connection.add_table(JobsTable(limit=limit, live=connection.live))

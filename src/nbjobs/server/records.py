@@ -1,4 +1,4 @@
-"""The job record the store keeps, and its public (camelCase) form shared by REST and events."""
+"""The job record the store keeps, and its public (camelCase) form that REST and events share."""
 
 from __future__ import annotations
 
@@ -6,11 +6,7 @@ import dataclasses
 from datetime import datetime, timezone
 from typing import Any
 
-from .events import percent
-
-STATUSES = ("queued", "running", "completed", "failed", "cancelled", "interrupted")
-ACTIVE_STATUSES = ("queued", "running")
-FINAL_STATUSES = ("completed", "failed", "cancelled", "interrupted")
+from ..protocol import JobStatus, PublicJob, job_url, percent
 
 
 def utcnow() -> datetime:
@@ -23,17 +19,22 @@ def _iso(moment: datetime | None) -> str | None:
 
 @dataclasses.dataclass
 class JobRecord:
-    """One row of the jobs table. Paths are absolute; times are timezone-aware UTC."""
+    """One job as the store keeps it. Paths are absolute; times are timezone-aware UTC.
+
+    ``server_id``: the server instance running the job (or, while it is queued, the one that
+    accepted it); ``cancel_requested``: a cancel asked on another instance, for the running
+    one to act on."""
 
     id: int
     owner: str
-    status: str
+    status: JobStatus
     input_name: str
     input_path: str
     input_format: str  # "csv" | "arrow" | "parquet"
     columns: dict[str, Any]  # column -> field type, or a combination {"type", "from"}
     options: dict[str, Any]
     created_at: datetime
+    server_id: str = ""
     total_rows: int | None = None
     processed_rows: int = 0
     valid_rows: int = 0
@@ -45,20 +46,18 @@ class JobRecord:
     invalid_path: str | None = None  # CSV of the invalid rows with reasons
     parquet_path: str | None = None  # the same output as Parquet
     summary: list[dict[str, Any]] | None = None  # per-column counts, once completed
+    cancel_requested: bool = False
+
+    def __post_init__(self) -> None:
+        self.status = JobStatus(self.status)
 
 
-def job_url(base_url: str, job_id: int, *parts: str) -> str:
-    """URL path of a job resource under the server's ``base_url`` (which ends with '/')."""
-    tail = "/".join((str(job_id), *parts))
-    return f"{base_url}nbjobs/api/jobs/{tail}"
-
-
-def public_job(job: JobRecord, base_url: str) -> dict[str, Any]:
+def public_job(job: JobRecord, base_url: str) -> PublicJob:
     """The job as REST returns it: the event keys plus status, times, input name and columns."""
-    completed = job.status == "completed"
+    completed = job.status is JobStatus.COMPLETED
     return {
         "jobId": job.id,
-        "status": job.status,
+        "status": job.status.value,
         "processedRows": job.processed_rows,
         "validRows": job.valid_rows,
         "invalidRows": job.invalid_rows,
@@ -73,6 +72,5 @@ def public_job(job: JobRecord, base_url: str) -> dict[str, Any]:
         "inputName": job.input_name,
         "columns": dict(job.columns),
         "options": dict(job.options),
-        # Per-column counts (``normalization.summary``); not in any event payload.
         "summary": job.summary if completed else None,
     }

@@ -30,8 +30,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from .exceptions import Conflict, NbJobsError
-from .widgets import describe, progress_of, summary_text
+from ..exceptions import Conflict, NbJobsError
+from ..protocol import job_url
+from .formatting import bar_text, describe, summary_text
 
 BAR_WIDTH = 30
 COMBINATION_SEPARATOR = "+"
@@ -141,14 +142,7 @@ class ProgressBar:
     def update(self, info: dict[str, Any]) -> None:
         if not self.enabled:
             return
-        percent = progress_of(info)
-        filled = BAR_WIDTH * percent // 100
-        processed, total = info.get("processedRows") or 0, info.get("totalRows")
-        rows = f"{processed:,}/{total:,}" if isinstance(total, int) else f"{processed:,}"
-        line = (
-            f"\r[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {percent:3d}% {rows} rows · "
-            f"{info.get('validRows') or 0:,} valid · {info.get('invalidRows') or 0:,} invalid "
-        )
+        line = f"\r{bar_text(info, BAR_WIDTH)} "
         with self._lock:
             self.stream.write(line)
             self.stream.flush()
@@ -176,13 +170,13 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _connection(args: argparse.Namespace) -> Any:
-    from .client import connection
+    from . import connection
 
     return connection.connect(args.url, args.token) if args.url else connection.current()
 
 
 def run_normalize(args: argparse.Namespace) -> int:
-    from .api import submit
+    from .notebook import submit
 
     options = _options(args)
     conn = _connection(args)
@@ -207,8 +201,6 @@ def run_normalize(args: argparse.Namespace) -> int:
     fmt = _output_format(args, args.output or Path(f"{args.input.stem}-normalized.csv"))
     output = args.output or Path(f"{args.input.stem}-normalized.{fmt}")
     base_url = conn.server.base_url
-    from .models import job_url
-
     conn.download(job_url(base_url, job.id, "output"), str(output), params={"format": fmt})
     written = [str(output)]
     if args.invalid:
@@ -224,7 +216,7 @@ def run_normalize(args: argparse.Namespace) -> int:
 
 
 def run_detect(args: argparse.Namespace) -> int:
-    from .api import request_detection
+    from .notebook import request_detection
 
     found = request_detection(_connection(args), args.input, options=_options(args))
     if args.json:

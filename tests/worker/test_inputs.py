@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from nbjobs.exceptions import InputError
-from nbjobs.inputs import (
+from nbjobs.worker.inputs import (
     CSV_BLOCK_SIZE,
     InputInfo,
     count_rows,
@@ -344,7 +344,7 @@ def test_arrow_without_rows(tmp_path):
 
 _MEASURE = """
 import resource, sys
-from nbjobs.inputs import count_rows, inspect_input, iter_chunks
+from nbjobs.worker.inputs import count_rows, inspect_input, iter_chunks
 def peak_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss >> 10
 path, base = sys.argv[1], peak_mib()
@@ -376,7 +376,7 @@ def test_csv_memory_follows_the_block_not_the_file(tmp_path):
 
 def test_utf16_is_named_as_such(tmp_path):
     from nbjobs.exceptions import InputError
-    from nbjobs.inputs import inspect_input
+    from nbjobs.worker.inputs import inspect_input
 
     path = tmp_path / "excel.csv"
     path.write_bytes("Name,Phone\nJane,1\n".encode("utf-16"))

@@ -10,7 +10,6 @@ in ``connect``, which refuses anything unauthenticated.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import time
 from collections.abc import Mapping
@@ -19,11 +18,14 @@ from typing import Any
 import socketio
 from jupyter_server.auth.decorator import allow_unauthenticated
 from jupyter_server.base.handlers import JupyterHandler
+from traitlets import List, Unicode
 
-from . import events
 from .auth import Identity, identify_with_token, identity_of, is_single_user
+from .events import EventSink
 
-log = logging.getLogger("NbJobs")
+__all__ = ["Realtime", "make_socketio_handler", "user_room"]
+
+log = logging.getLogger(__name__)
 
 
 def user_room(username: str) -> str:
@@ -84,40 +86,25 @@ def make_socketio_handler(sio: socketio.AsyncServer) -> type:
     return SocketIOHandler
 
 
-@dataclasses.dataclass
-class _ProgressState:
-    last_sent: float = float("-inf")
-    pending: dict[str, Any] | None = None
-    timer: asyncio.TimerHandle | None = None
-    lock: asyncio.Lock = dataclasses.field(default_factory=asyncio.Lock)
+class Realtime(EventSink):
+    """The Socket.IO server, and the one place job events leave this server: to the room of
+    the job's owner, where every connection of that user is (``EventSink``)."""
 
+    cors_allowed_origins = List(
+        Unicode(),
+        config=True,
+        help="Extra origins whose cookie-authenticated browsers may open Socket.IO connections.",
+    )
+    redis_url = Unicode(
+        "", config=True, help="redis://... to fan events out across server instances. Empty: none."
+    )
+    user_mode = Unicode("auto", help="Who owns jobs (the extension's ``user_mode``).")
 
-class Realtime:
-    """The Socket.IO server and the one place job events leave the server.
-
-    Options:
-        ``client_manager``: a python-socketio manager; ``AsyncRedisManager`` fans events out
-        across server instances. Default: in-process.
-        ``cors_allowed_origins``: origins, besides the server's own and Jupyter's
-        ``allow_origin``, from which cookie-authenticated browsers may connect.
-        ``progress_min_interval``: at most one ``job:progress`` per job per this many
-        seconds; the latest counts win. Default 0.1 s.
-    """
-
-    def __init__(
-        self,
-        *,
-        client_manager: socketio.AsyncManager | None = None,
-        cors_allowed_origins: list[str] | None = None,
-        progress_min_interval: float = 0.1,
-        user_mode: str = "auto",
-    ) -> None:
-        self.cors_allowed_origins = list(cors_allowed_origins or [])
-        self.progress_min_interval = progress_min_interval
-        self.user_mode = user_mode
-        kwargs: dict[str, Any] = {}
-        if client_manager is not None:
-            kwargs["client_manager"] = client_manager
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        options: dict[str, Any] = {}
+        if self.redis_url:
+            options["client_manager"] = socketio.AsyncRedisManager(self.redis_url, channel="nbjobs")
         # Origins are checked per connection in `connect`; engine.io's own check would
         # reject token-authenticated scripts from other origins, which Jupyter allows.
         self.sio = socketio.AsyncServer(
@@ -125,18 +112,13 @@ class Realtime:
             cors_allowed_origins=[],
             logger=False,
             engineio_logger=False,
-            **kwargs,
+            **options,
         )
         self.sio.on("connect", self._on_connect)
         self.sio.on("disconnect", self._on_disconnect)
         self._clients: dict[str, str] = {}
-        self._progress: dict[int, _ProgressState] = {}
 
     # -- connections -------------------------------------------------------------------------
-
-    @property
-    def connected_clients(self) -> int:
-        return len(self._clients)
 
     async def _identify(self, environ: Mapping[str, Any], auth: Any) -> Identity | None:
         handler: JupyterHandler = environ["tornado.handler"]
@@ -186,7 +168,7 @@ class Realtime:
 
     # -- events ------------------------------------------------------------------------------
 
-    async def _emit(self, event: str, payload: dict[str, Any], owner: str) -> None:
+    async def emit(self, event: str, payload: Mapping[str, Any], *, owner: str) -> None:
         # Wall-clock emit time for benchmarks/bench_server.py's latency figures.
         log.debug(
             "emit %s job=%s rows=%s at %.6f",
@@ -195,51 +177,4 @@ class Realtime:
             payload.get("processedRows"),
             time.time(),
         )
-        await self.sio.emit(event, payload, room=user_room(owner))
-
-    async def progress(self, job: Mapping[str, Any], owner: str) -> None:
-        """Announce a job's counts, coalesced to one event per ``progress_min_interval``."""
-        job_id = job["jobId"]
-        state = self._progress.setdefault(job_id, _ProgressState())
-        loop = asyncio.get_running_loop()
-        payload = events.progress_payload(job)
-        async with state.lock:
-            wait = state.last_sent + self.progress_min_interval - loop.time()
-            if wait <= 0 and state.timer is None:
-                state.last_sent = loop.time()
-                await self._emit(events.PROGRESS, payload, owner)
-                return
-            state.pending = payload
-            if state.timer is None:
-                state.timer = loop.call_later(
-                    max(wait, 0), lambda: asyncio.ensure_future(self._flush(job_id, owner))
-                )
-
-    async def _flush(self, job_id: int, owner: str) -> None:
-        state = self._progress.get(job_id)
-        if state is None:
-            return
-        async with state.lock:
-            state.timer = None
-            if state.pending is not None:
-                payload, state.pending = state.pending, None
-                state.last_sent = asyncio.get_running_loop().time()
-                await self._emit(events.PROGRESS, payload, owner)
-
-    async def finished(self, job: Mapping[str, Any], owner: str) -> None:
-        """Announce a terminal status; a completed job gets its 100% progress event first."""
-        state = self._progress.pop(job["jobId"], None)
-        if state is not None:
-            async with state.lock:
-                if state.timer is not None:
-                    state.timer.cancel()
-                pending = state.pending
-                state.pending = None
-        else:
-            pending = None
-        if job["status"] == "completed":
-            await self._emit(events.PROGRESS, events.progress_payload(job), owner)
-        elif pending is not None:
-            await self._emit(events.PROGRESS, pending, owner)
-        event, payload = events.terminal_payload(job)
-        await self._emit(event, payload, owner)
+        await self.sio.emit(event, dict(payload), room=user_room(owner))

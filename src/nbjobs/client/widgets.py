@@ -1,7 +1,8 @@
 """Widgets that render job state they are given: ``JobProgress`` (one job) and ``JobsTable``.
 
-They know nothing about Socket.IO or REST; ``nbjobs.client`` feeds them public job dicts
-(camelCase, see ``nbjobs.models.public_job``) from whatever thread the events arrive on.
+They know nothing about Socket.IO or REST; the connection feeds them public job dicts
+(camelCase, ``protocol.PublicJob``) from whatever thread the events arrive on; their text comes
+from ``formatting``.
 Every piece of text that came from a user (input names, error messages) is HTML-escaped.
 """
 
@@ -17,91 +18,26 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from .events import percent
+from ..protocol import FINAL_STATUSES
+from .formatting import (
+    NUMERIC_CELLS,
+    SUMMARY_HEADER,
+    counts_text,
+    describe,
+    number,
+    progress_of,
+    summary_rows,
+    summary_text,
+)
 
-FINAL_STATUSES = ("completed", "failed", "cancelled", "interrupted")
+__all__ = ["CellContext", "JobProgress", "JobsTable", "badge_html", "summary_html"]
+
 GREY = "#9e9e9e"
 GREEN = "#2e7d32"
 RED = "#c62828"
 
 
 # -- text ----------------------------------------------------------------------------------------
-
-
-def _n(value: Any) -> str:
-    return f"{value:,}" if isinstance(value, int) else "?"
-
-
-def progress_of(info: Mapping[str, Any]) -> int:
-    if info.get("status") == "completed":
-        return 100
-    if isinstance(info.get("progress"), int):
-        return info["progress"]
-    return percent(info.get("processedRows") or 0, info.get("totalRows"))
-
-
-def counts_text(info: Mapping[str, Any]) -> str:
-    """``1,000 / 3,000 rows · 990 valid · 10 invalid · 33%``"""
-    processed, total = info.get("processedRows") or 0, info.get("totalRows")
-    rows = f"{_n(processed)} / {_n(total)} rows" if total is not None else f"{_n(processed)} rows"
-    return (
-        f"{rows} · {_n(info.get('validRows') or 0)} valid · "
-        f"{_n(info.get('invalidRows') or 0)} invalid · {progress_of(info)}%"
-    )
-
-
-def describe(info: Mapping[str, Any]) -> str:
-    """One line for terminals and notebooks without a widget frontend, e.g.
-    ``Job #12 completed: 3,000/3,000 rows, 2,990 valid, 10 invalid``."""
-    status = info.get("status", "unknown")
-    processed, total = info.get("processedRows") or 0, info.get("totalRows")
-    rows = f"{_n(processed)}/{_n(total)} rows" if total is not None else f"{_n(processed)} rows"
-    text = (
-        f"Job #{info.get('jobId', '?')} {status}: {rows}, "
-        f"{_n(info.get('validRows') or 0)} valid, {_n(info.get('invalidRows') or 0)} invalid"
-    )
-    if status not in FINAL_STATUSES:
-        text += f" ({progress_of(info)}%)"
-    if info.get("errorMessage"):
-        text += f" - {info['errorMessage']}"
-    return text
-
-
-# The per-column summary of a completed job (``summary`` of the public job).
-SUMMARY_COUNTS = ("rows", "null", "invalid", "changed", "unchanged")
-
-
-def codes_text(entries: Iterable[Mapping[str, Any]]) -> str:
-    """``phone_invalid 12, phone_fake 3`` from ``topReasons`` or ``topRepairs``."""
-    return ", ".join(f"{entry['code']} {_n(entry['count'])}" for entry in entries)
-
-
-def _summary_cells(column: Mapping[str, Any]) -> list[str]:
-    return [
-        str(column.get("column", "")),
-        str(column.get("type", "")),
-        *(_n(column.get(key)) for key in SUMMARY_COUNTS),
-        codes_text(column.get("topReasons") or ()),
-        codes_text(column.get("topRepairs") or ()),
-    ]
-
-
-_SUMMARY_HEADER = ["column", "type", *SUMMARY_COUNTS, "top reasons", "top repairs"]
-_NUMERIC = range(2, 2 + len(SUMMARY_COUNTS))  # right-aligned cells
-
-
-def summary_text(columns: Sequence[Mapping[str, Any]]) -> str:
-    """The summary as a plain-text table, for terminals and text reprs."""
-    rows = [_SUMMARY_HEADER, *(_summary_cells(column) for column in columns)]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(_SUMMARY_HEADER))]
-    lines = [
-        "  ".join(
-            cell.rjust(width) if i in _NUMERIC else cell.ljust(width)
-            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
-        ).rstrip()
-        for row in rows
-    ]
-    return "\n".join(lines)
 
 
 def summary_html(columns: Sequence[Mapping[str, Any]]) -> str:
@@ -111,15 +47,15 @@ def summary_html(columns: Sequence[Mapping[str, Any]]) -> str:
         return (
             "<tr>"
             + "".join(
-                f'<{tag} style="padding:1px 8px;text-align:{"right" if i in _NUMERIC else "left"}">'
-                f"{html.escape(cell)}</{tag}>"
+                f'<{tag} style="padding:1px 8px;text-align:'
+                f'{"right" if i in NUMERIC_CELLS else "left"}">{html.escape(cell)}</{tag}>'
                 for i, cell in enumerate(cells)
             )
             + "</tr>"
         )
 
-    body = "".join(row("td", _summary_cells(column)) for column in columns)
-    return f"<table><thead>{row('th', _SUMMARY_HEADER)}</thead><tbody>{body}</tbody></table>"
+    body = "".join(row("td", cells) for cells in summary_rows(columns))
+    return f"<table><thead>{row('th', SUMMARY_HEADER)}</thead><tbody>{body}</tbody></table>"
 
 
 def badge_html(live: bool) -> str:
@@ -353,17 +289,17 @@ class JobsTable(_Rendered):
             status = str(job.get("status", ""))
             color = STATUS_COLORS.get(status, GREY)
             total = job.get("totalRows")
-            processed = _n(job.get("processedRows") or 0)
+            processed = number(job.get("processedRows") or 0)
             if total is not None:
-                processed += f" / {_n(total)}"
+                processed += f" / {number(total)}"
             reason = html.escape(str(job.get("errorMessage") or ""))
             values = [
                 f"#{job['jobId']}",
                 html.escape(str(job.get("inputName") or "")),
                 f'<span style="color:{color}" title="{reason}">{html.escape(status)}</span>',
                 processed,
-                _n(job.get("validRows") or 0),
-                _n(job.get("invalidRows") or 0),
+                number(job.get("validRows") or 0),
+                number(job.get("invalidRows") or 0),
                 _time(job.get("createdAt")),
             ]
             body.append("<tr>" + "".join(f'<td style="{cells}">{v}</td>' for v in values) + "</tr>")

@@ -1,4 +1,4 @@
-"""``python -m nbjobs.parent_bound_server [options]``: jupyter-server that stops when the process
+"""``python -m nbjobs.server.parent_bound [options]``: jupyter-server that stops when the process
 that started it ends, however it ends.
 
 The embedded server (``nbjobs.client.embedded``) runs in its own session so that a kernel

@@ -11,8 +11,8 @@ import signal
 import traceback
 from typing import Any
 
-from .normalization.encoded import encode
-from .normalization.registry import REGISTRY
+from ..normalization.encoded import encode
+from ..normalization.registry import REGISTRY
 
 
 def serve(conn: Any, options: dict[str, Any]) -> None:

@@ -29,9 +29,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from .exceptions import InputError
-
-INPUT_FORMATS = ("csv", "arrow", "parquet")
+from ..exceptions import InputError
 
 # One CSV block must hold a whole row; 16 MiB fits a field of several MB and bounds memory.
 CSV_BLOCK_SIZE = 16 << 20

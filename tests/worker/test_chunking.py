@@ -1,13 +1,12 @@
 """A job's outputs do not depend on how it is cut: any chunk size, any number of processes.
 
-Runs ``nbjobs.worker.process`` on real CSV files (the chunk pool's processes are real too), and
+Runs ``nbjobs.worker.job.run_job`` on real CSV files (the chunk pool's processes are real too), and
 kills a real worker that runs a pool to check that it leaves no process behind.
 """
 
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import os
 import signal
@@ -25,11 +24,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nbjobs.chunk_pool import ChunkPool, InProcess, _csv
-from nbjobs.normalization import results
-from nbjobs.worker import WorkerJob, process, remove_stale_temp_files
+from nbjobs.normalization import Normalizer, results
+from nbjobs.protocol import Cancelled, Completed, Failed, Progress, Started, WorkerMessage
+from nbjobs.worker.chunk_pool import ChunkPool, InProcess, _csv
+from nbjobs.worker.job import run_job
+from nbjobs.worker.outputs import remove_stale_temp_files
+from nbjobs.worker.settings import WorkerJob, WorkerSettings
 
-from .test_worker import listing, receive, start
+from .test_job import Case, listing, receive, start
 
 COLUMNS = {"Name": "name", "Phone": "phone", "Email": "email", "Born": "date", "Land": "country"}
 
@@ -66,29 +68,25 @@ def write_csv(path: Path, rows: list[tuple[str, ...]]) -> None:
     path.write_text(buffer.getvalue(), encoding="utf-8")
 
 
-def run_job(
+def run(
     directory: Path, chunk_size: int, processes: int, cache_size: int = 100_000
-) -> tuple[list[Any], dict[str, Any]]:
-    job = WorkerJob(
-        job_id=1,
-        input_path=str(directory / "input.csv"),
-        input_format="csv",
-        columns=dict(COLUMNS),
-        options={},
-        chunk_size=chunk_size,
+) -> tuple[list[WorkerMessage], dict[str, Any]]:
+    job = WorkerJob(1, str(directory / "input.csv"), "csv", dict(COLUMNS), {})
+    settings = WorkerSettings(
         output_dir=str(directory / f"out-{chunk_size}-{processes}-{cache_size}"),
+        chunk_size=chunk_size,
         processes=processes,
         pool_min_rows=0,
         cache_size=cache_size,
     )
-    messages: list[tuple[str, dict[str, Any]]] = []
-    process(job, lambda kind, data: messages.append((kind, data)), lambda: False)
-    kind, done = messages[-1]
-    assert kind == "completed", messages[-1]
+    messages: list[WorkerMessage] = []
+    run_job(job, settings, messages.append, lambda: False)
+    done = messages[-1]
+    assert isinstance(done, Completed), done
     outputs = {
-        "csv": Path(done["outputPath"]).read_bytes(),
-        "invalid": Path(done["invalidPath"]).read_bytes(),
-        "parquet": pq.read_table(done["parquetPath"]),
+        "csv": Path(done.output_path).read_bytes(),
+        "invalid": Path(done.invalid_path).read_bytes(),
+        "parquet": pq.read_table(done.parquet_path),
     }
     return messages, outputs
 
@@ -106,20 +104,19 @@ def test_outputs_are_the_same_for_any_chunk_size_and_processes(
     with tempfile.TemporaryDirectory() as name:
         directory = Path(name)
         write_csv(directory / "input.csv", rows)
-        whole_messages, whole = run_job(directory, chunk_size=len(rows), processes=1)
-        messages, outputs = run_job(directory, chunk_size, processes, cache_size)
+        whole_messages, whole = run(directory, chunk_size=len(rows), processes=1)
+        messages, outputs = run(directory, chunk_size, processes, cache_size)
 
     assert outputs["csv"] == whole["csv"]
     assert outputs["invalid"] == whole["invalid"]
     assert outputs["parquet"].equals(whole["parquet"])
     assert outputs["csv"].count(b"\n") >= len(rows) + 1  # header and every row are there
 
-    def counts(data: dict[str, Any]) -> tuple[int, int, int]:
-        return data["processedRows"], data["validRows"], data["invalidRows"]
-
-    assert counts(messages[-1][1]) == counts(whole_messages[-1][1])
-    assert messages[-1][1].get("summary") == whole_messages[-1][1].get("summary")
-    progress = [data["processedRows"] for kind, data in messages if kind == "progress"]
+    done, whole_done = messages[-1], whole_messages[-1]
+    assert isinstance(done, Completed) and isinstance(whole_done, Completed)
+    assert done.counts == whole_done.counts
+    assert done.summary == whole_done.summary
+    progress = [m.counts.processed for m in messages if isinstance(m, Progress)]
     expected = [
         min(end, len(rows)) for end in range(chunk_size, len(rows) + chunk_size, chunk_size)
     ]
@@ -151,12 +148,12 @@ def test_the_pool_parses_each_distinct_value_once():
         }
     ).astype(str)
     batches = [[frame.iloc[start : start + 20]] for start in range(0, len(frame), 20)]
-    pool = _RecordingPool(COLUMNS, {}, "_valid", 2, 100_000)
+    pool = _RecordingPool(Normalizer(COLUMNS), "_valid", 2)
     try:
         pooled = list(pool.map(iter(batches)))
     finally:
         pool.close()
-    alone = list(InProcess(COLUMNS, {}, "_valid").map(iter(batches)))
+    alone = list(InProcess(Normalizer(COLUMNS), "_valid").map(iter(batches)))
 
     assert len(pool.queued) == len(set(pool.queued))  # nothing parsed twice
     # Every distinct stripped value, and "" (a missing cell) once per type.
@@ -184,12 +181,12 @@ def test_the_pool_gives_the_rows_of_one_process_while_rows_are_dropped(monkeypat
     )
     columns = {"Name": "name", "Email": "email", "Land": "country"}
     batches = [[frame.iloc[start : start + 10]] for start in range(0, len(frame), 10)]
-    pool = ChunkPool(columns, {}, "_valid", 2, cache_size)
+    pool = ChunkPool(Normalizer(columns, cache_size=cache_size), "_valid", 2)
     try:
         pooled = list(pool.map(iter(batches)))
     finally:
         pool.close()
-    alone = list(InProcess(columns, {}, "_valid", 100_000).map(iter(batches)))
+    alone = list(InProcess(Normalizer(columns, cache_size=100_000), "_valid").map(iter(batches)))
     assert [b.csv for b in pooled] == [b.csv for b in alone]
     assert [b.invalid_csv for b in pooled] == [b.invalid_csv for b in alone]
     assert [b.result.summary for b in pooled] == [b.result.summary for b in alone]
@@ -241,32 +238,30 @@ def wait_gone(pids: set[int], timeout: float = 15) -> set[int]:
     return alive(pids)
 
 
-def pool_job(tmp_path: Path, job_id: int) -> WorkerJob:
+def pool_job(tmp_path: Path, job_id: int, **changes: Any) -> Case:
     # A new email per row, so every chunk gives the pool processes work.
     rows = [
         (NAMES[i % 6], PHONES[i % 6], f"user{i}@example.com", DATES[i % 6], COUNTRIES[i % 5])
         for i in range(60)
     ]
     write_csv(tmp_path / "input.csv", rows)
-    return WorkerJob(
-        job_id=job_id,
-        input_path=str(tmp_path / "input.csv"),
-        input_format="csv",
-        columns=dict(COLUMNS),
-        options={},
-        chunk_size=10,
-        output_dir=str(tmp_path / "outputs"),
-        chunk_delay=30,
-        processes=2,
-        pool_min_rows=0,
-    )
+    job = WorkerJob(job_id, str(tmp_path / "input.csv"), "csv", dict(COLUMNS), {})
+    settings = {
+        "output_dir": str(tmp_path / "outputs"),
+        "chunk_size": 10,
+        "chunk_delay": 30,
+        "processes": 2,
+        "pool_min_rows": 0,
+        **changes,
+    }
+    return Case(job, WorkerSettings(**settings))
 
 
 def test_killed_worker_leaves_no_pool_process(tmp_path):
     job = pool_job(tmp_path, job_id=21)
     worker, reader, _ = start(job)
-    assert receive(reader)[0] == "started"
-    assert receive(reader)[0] == "progress"  # the pool is running
+    assert isinstance(receive(reader), Started)
+    assert isinstance(receive(reader), Progress)  # the pool is running
     pool = descendants(worker.pid)
     assert len(pool) >= 2  # two pool processes (and the forkserver that started them)
 
@@ -280,8 +275,8 @@ def test_killed_worker_leaves_no_pool_process(tmp_path):
 def test_sigterm_stops_the_pool_and_removes_the_temps(tmp_path):
     job = pool_job(tmp_path, job_id=22)
     worker, reader, _ = start(job)
-    assert receive(reader)[0] == "started"
-    assert receive(reader)[0] == "progress"
+    assert isinstance(receive(reader), Started)
+    assert isinstance(receive(reader), Progress)
     pool = descendants(worker.pid)
     assert len(pool) >= 2
 
@@ -293,31 +288,30 @@ def test_sigterm_stops_the_pool_and_removes_the_temps(tmp_path):
 
 
 def test_a_small_job_runs_without_a_pool(tmp_path):
-    job = dataclasses.replace(pool_job(tmp_path, job_id=24), pool_min_rows=60)
+    job = pool_job(tmp_path, job_id=24, pool_min_rows=60)
     worker, reader, cancel_event = start(job)
-    assert receive(reader)[0] == "started"
-    assert receive(reader)[0] == "progress"
+    assert isinstance(receive(reader), Started)
+    assert isinstance(receive(reader), Progress)
     assert descendants(worker.pid) == set()
     cancel_event.set()
-    assert receive(reader)[0] == "cancelled"
+    assert isinstance(receive(reader), Cancelled)
     worker.join(10)
 
 
 def test_a_killed_pool_process_fails_the_job_cleanly(tmp_path):
-    job = dataclasses.replace(pool_job(tmp_path, job_id=23), chunk_delay=0.5)
+    job = pool_job(tmp_path, job_id=23, chunk_delay=0.5)
     worker, reader, _ = start(job)
-    assert receive(reader)[0] == "started"
-    assert receive(reader)[0] == "progress"
+    assert isinstance(receive(reader), Started)
+    assert isinstance(receive(reader), Progress)
     pool_forkserver = set(children(worker.pid))
     pool = descendants(worker.pid) - pool_forkserver
     assert len(pool) == 2
     os.kill(min(pool), signal.SIGKILL)
 
-    while (message := receive(reader))[0] == "progress":
+    while isinstance(message := receive(reader), Progress):
         pass
-    kind, data = message
-    assert kind == "failed"
-    assert data["errorMessage"].startswith(
+    assert isinstance(message, Failed)
+    assert message.error_message.startswith(
         "Internal error while normalizing (RuntimeError: a normalization process stopped "
         "unexpectedly (exit code -9))"
     )
@@ -325,24 +319,6 @@ def test_a_killed_pool_process_fails_the_job_cleanly(tmp_path):
     assert worker.exitcode == 0
     assert wait_gone(pool | pool_forkserver) == set()
     assert listing(job.output_dir) == []
-
-
-# -- the option ------------------------------------------------------------------------------
-
-
-@pytest.mark.nbjobs_config(processes_per_job=3)
-def test_processes_per_job_reaches_the_runner(jp_serverapp):
-    assert jp_serverapp.web_app.settings["nbjobs"].runner.processes_per_job == 3
-
-
-@pytest.mark.nbjobs_config(cache_size=500)
-def test_cache_size_reaches_the_runner(jp_serverapp):
-    assert jp_serverapp.web_app.settings["nbjobs"].runner.cache_size == 500
-
-
-def test_processes_per_job_defaults_to_the_usable_cpus(jp_serverapp):
-    runner = jp_serverapp.web_app.settings["nbjobs"].runner
-    assert runner.processes_per_job == len(os.sched_getaffinity(0))
 
 
 # -- rendering -------------------------------------------------------------------------------

@@ -1,54 +1,80 @@
 """REST API under ``<base_url>nbjobs/api/``: thin handlers that parse, authorize, call the
-store or runner, and map nbjobs errors to statuses (``exceptions.NbJobsError.status``)."""
+intake, store or runner, and map nbjobs errors to statuses (``exceptions.HTTP_STATUS``)."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import json
 import os
-import shutil
-import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 
-from .auth import Identity, identity_of, is_single_user
-from .exceptions import BadRequest, Conflict, NbJobsError, NotFound, PayloadTooLarge, SpecError
-from .inputs import format_for, inspect_input, iter_chunks
-from .models import public_job
-from .normalization import (
-    FIELD_TYPES,
-    output_columns,
-    status_columns,
-    validate_options,
-    validate_spec,
+from ..exceptions import (
+    BadRequest,
+    Conflict,
+    NbJobsError,
+    NotFound,
+    ServerUnavailable,
+    http_status,
 )
+from ..normalization import FIELD_TYPES, output_columns, status_columns
+from ..protocol import JobStatus
+from ..worker.inputs import format_for
+from .auth import Identity, identity_of, is_single_user
+from .jobs import AUTO, JobIntake, Staged, detection_of
+from .realtime import Realtime
+from .records import JobRecord, public_job
+from .runner import JobRunner
+from .store import JobStore
 
-if TYPE_CHECKING:
-    from .app import Services
+__all__ = ["Services", "route_table"]
 
 MAX_LIST_LIMIT = 500
-AUTO = "auto"
-DETECTION_SAMPLE_ROWS = 500
 DOWNLOAD_BLOCK = 1 << 20
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet"}
 
 
+@dataclasses.dataclass
+class Services:
+    """What handlers reach through ``self.settings["nbjobs"]``, set by the extension.
+
+    Jupyter listens before its extensions have started; a request waits for ``started`` (the
+    store open, crashed jobs reconciled), and gets a 503 if the start failed
+    (``startup_error``)."""
+
+    store: JobStore
+    runner: JobRunner
+    intake: JobIntake
+    realtime: Realtime
+    user_mode: str
+    started: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)
+    startup_error: str | None = None
+
+    async def wait_started(self) -> None:
+        await self.started.wait()
+        if self.startup_error is not None:
+            raise ServerUnavailable(f"nbjobs could not start: {self.startup_error}")
+
+
 def api(method: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
-    """Authenticate, then turn nbjobs errors into JSON ``{"message"}`` with their status."""
+    """Authenticate, then turn nbjobs errors into JSON ``{"message", "error"}`` with their
+    status."""
 
     @web.authenticated
     @functools.wraps(method)
     async def wrapper(self: NbJobsHandler, *args: Any, **kwargs: Any) -> None:
         try:
+            await self.services.wait_started()
             await method(self, *args, **kwargs)
         except NbJobsError as exc:
-            self.send_error_message(exc.status, exc.message, error=type(exc).__name__)
+            self.send_error_message(http_status(exc), exc.message, error=type(exc).__name__)
 
     return wrapper
 
@@ -56,7 +82,8 @@ def api(method: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]
 class NbJobsHandler(APIHandler):
     @property
     def services(self) -> Services:
-        return self.settings["nbjobs"]
+        services: Services = self.settings["nbjobs"]
+        return services
 
     @property
     def identity(self) -> Identity:
@@ -91,8 +118,8 @@ class NbJobsHandler(APIHandler):
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(data))
 
-    def job_json(self, job: Any) -> dict[str, Any]:
-        return public_job(job, self.base_url)
+    def job_json(self, job: JobRecord) -> dict[str, Any]:
+        return dict(public_job(job, self.base_url))
 
     def job_id(self, raw: str) -> int:
         return int(raw)  # the route only matches digits
@@ -122,42 +149,21 @@ def _columns_field(raw: str | None) -> Any:
     return _json_field(raw, "columns", required=True)
 
 
-def detect_spec(path: str, fmt: str, columns: Any) -> dict[str, Any]:
-    """Fill ``"auto"`` in a spec (or the whole spec) from the types detected in the first rows."""
-    from .normalization.detect import detect_types
-
-    sample = next(iter_chunks(path, fmt, DETECTION_SAMPLE_ROWS))
-    detected = detect_types(sample)
-    if columns == AUTO:
-        spec = {column: d.type for column, d in detected.items() if d.type != "text"}
-        if not spec:
-            raise SpecError(
-                "No column looks like a known field type; name them in columns, e.g. "
-                f'{{"Phone": "phone"}}. Field types: {", ".join(FIELD_TYPES)}.'
-            )
-        return spec
-    return {
-        column: detected[column].type if kind == AUTO and column in detected else kind
-        for column, kind in columns.items()
-    }
-
-
 class InputHandler(NbJobsHandler):
-    """Stages the input of a request (an upload, or a copy of a file under the server root) as a
-    file in the input directory: for job submission and for detection."""
+    """Stages the input of a request: a multipart upload, or JSON ``{"path"}`` naming a file
+    under the server root. ``parse`` reads the body once, whichever it is."""
 
-    def _refuse_oversized_body(self) -> None:
-        length = len(self.request.body)
-        if length > self.services.max_upload_bytes:
-            raise PayloadTooLarge(
-                f"The upload is {length:,} bytes; this server accepts at most "
-                f"{self.services.max_upload_bytes:,} (NbJobs.max_upload_bytes)."
-            )
+    def json_body(self) -> dict[str, Any] | None:
+        """The JSON body, or None for a multipart form; refuses an oversized body first."""
+        self.services.intake.check_size(len(self.request.body))
+        if not self.request.headers.get("Content-Type", "").startswith("application/json"):
+            return None
+        body = _json_field(self.request.body, "body", required=True)
+        if not isinstance(body.get("path"), str):
+            raise BadRequest('A JSON request needs "path": a file inside the server root.')
+        return body
 
-    def _staging_path(self, fmt: str) -> Path:
-        return Path(self.services.input_dir) / f".upload-{uuid.uuid4().hex}.{fmt}"
-
-    async def _stage_upload(self) -> tuple[Path, str, str]:
+    async def stage_upload(self) -> Staged:
         files = self.request.files.get("file")
         if not files:
             raise BadRequest(
@@ -165,34 +171,9 @@ class InputHandler(NbJobsHandler):
                 'Parquet) and a "columns" field, or as JSON {"path": ..., "columns": ...}.'
             )
         upload = files[0]
-        fmt = format_for(upload.filename or "upload.csv", upload.content_type)
-        staged = self._staging_path(fmt)
-        await asyncio.get_running_loop().run_in_executor(None, staged.write_bytes, upload.body)
-        return staged, os.path.basename(upload.filename or "upload.csv"), fmt
-
-    def _source_path(self, relative: str) -> Path:
-        """The file ``relative`` names under the server root; refuses anything outside it."""
-        root = Path(self.services.root_dir).resolve()
-        source = (root / relative).resolve()
-        if root != source and root not in source.parents:
-            raise BadRequest(f'"{relative}" is outside the server root directory.')
-        if not source.is_file():
-            raise NotFound(f'No file "{relative}" in the server root directory.')
-        return source
-
-    async def _stage_path(self, relative: str) -> tuple[Path, str, str]:
-        source = self._source_path(relative)
-        size = source.stat().st_size
-        if size > self.services.max_upload_bytes:
-            raise PayloadTooLarge(
-                f"The file is {size:,} bytes; this server accepts at most "
-                f"{self.services.max_upload_bytes:,} (NbJobs.max_upload_bytes)."
-            )
-        fmt = format_for(source.name, None)
-        staged = self._staging_path(fmt)
-        # A copy, so a later edit of the file cannot change a queued job's input.
-        await asyncio.get_running_loop().run_in_executor(None, shutil.copyfile, source, staged)
-        return staged, source.name, fmt
+        return await self.services.intake.stage_upload(
+            upload.filename, upload.content_type, upload.body
+        )
 
 
 class JobsHandler(InputHandler):
@@ -205,63 +186,33 @@ class JobsHandler(InputHandler):
             raise BadRequest(f"limit must be an integer from 1 to {MAX_LIST_LIMIT}.") from None
         if not 1 <= limit <= MAX_LIST_LIMIT:
             raise BadRequest(f"limit must be an integer from 1 to {MAX_LIST_LIMIT}.")
-        jobs = self.services.store.list(owner=self.identity.username, limit=limit)
+        jobs = await self.services.store.list(owner=self.identity.username, limit=limit)
         self.write_json({"jobs": [self.job_json(job) for job in jobs]})
 
     @api
     async def post(self) -> None:
-        services = self.services
-        self._refuse_oversized_body()
-        content_type = self.request.headers.get("Content-Type", "")
-        if content_type.startswith("application/json"):
-            body = _json_field(self.request.body, "body", required=True)
+        intake = self.services.intake
+        body = self.json_body()
+        if body is not None:
             columns, options = body.get("columns") or AUTO, body.get("options") or {}
-            if not isinstance(body.get("path"), str):
-                raise BadRequest('A JSON submission needs "path": a file inside the server root.')
-            staged, input_name, fmt = await self._stage_path(body["path"])
-            input_name = body.get("name") or input_name
+            staged, name = await intake.stage_path(body["path"]), body.get("name")
         else:
             columns = _columns_field(self.get_body_argument("columns", None))
             options = _json_field(
                 self.get_body_argument("options", None), "options", required=False
             )
-            staged, input_name, fmt = await self._stage_upload()
-            input_name = self.get_body_argument("name", None) or input_name
-        try:
-            spec, options = await self._validate(staged, fmt, columns, options)
-            job = services.store.create(
-                owner=self.identity.username,
-                input_name=input_name,
-                input_path=str(staged),
-                input_format=fmt,
-                columns=spec,
-                options=options,
-            )
-        except BaseException:
-            staged.unlink(missing_ok=True)
-            raise
-        final_path = staged.with_name(f"{job.id}.{fmt}")
-        os.replace(staged, final_path)
-        services.store.set_input_path(job.id, str(final_path))
-        job = services.store.get(job.id)
-        services.runner.submit(job)
+            staged, name = await self.stage_upload(), self.get_body_argument("name", None)
+        job = await intake.create(
+            staged, owner=self.identity.username, columns=columns, options=options, name=name
+        )
         self.set_header("Location", url_path_join(self.base_url, "nbjobs/api/jobs", str(job.id)))
         self.write_json(self.job_json(job), status=201)
-
-    async def _validate(
-        self, staged: Path, fmt: str, columns: Any, options: Any
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        loop = asyncio.get_running_loop()
-        info = await loop.run_in_executor(None, inspect_input, str(staged), fmt)
-        if columns == AUTO or (isinstance(columns, dict) and AUTO in columns.values()):
-            columns = await loop.run_in_executor(None, detect_spec, str(staged), fmt, columns)
-        return validate_spec(columns, info.columns), validate_options(options)
 
 
 class JobHandler(NbJobsHandler):
     @api
     async def get(self, job_id: str) -> None:
-        job = self.services.store.get(self.job_id(job_id), owner=self.identity.username)
+        job = await self.services.store.get(self.job_id(job_id), owner=self.identity.username)
         self.write_json(self.job_json(job))
 
 
@@ -269,7 +220,7 @@ class CancelHandler(NbJobsHandler):
     @api
     async def post(self, job_id: str) -> None:
         job = await self.services.runner.cancel(self.job_id(job_id), self.identity.username)
-        self.write_json(self.job_json(self.services.store.get(job.id)), status=202)
+        self.write_json(self.job_json(await self.services.store.get(job.id)), status=202)
 
 
 class DownloadHandler(NbJobsHandler):
@@ -279,8 +230,8 @@ class DownloadHandler(NbJobsHandler):
 
     @api
     async def get(self, job_id: str) -> None:
-        job = self.services.store.get(self.job_id(job_id), owner=self.identity.username)
-        if job.status != "completed":
+        job = await self.services.store.get(self.job_id(job_id), owner=self.identity.username)
+        if job.status is not JobStatus.COMPLETED:
             raise Conflict(
                 f"Job {job.id} is {job.status}; its output is available once it completes."
             )
@@ -293,15 +244,13 @@ class DownloadHandler(NbJobsHandler):
         self.set_attachment_header(f"{stem}-{suffix}.{fmt}")
         if self.kind == "invalid" and fmt == "parquet":
             # The invalid rows as Parquet are a filter of the full Parquet output.
-            self._require(job.parquet_path)
+            parquet = self._require(job.parquet_path)
             loop = asyncio.get_running_loop()
-            rows = await loop.run_in_executor(None, invalid_parquet, job.parquet_path, job.columns)
+            rows = await loop.run_in_executor(None, invalid_parquet, parquet, job.columns)
             self.finish(rows)
             return
         path = job.output_path if self.kind == "output" else job.invalid_path
-        if fmt == "parquet":
-            path = job.parquet_path
-        self._require(path)
+        path = self._require(job.parquet_path if fmt == "parquet" else path)
         self.set_header("Content-Length", str(os.path.getsize(path)))
         with open(path, "rb") as handle:
             while block := handle.read(DOWNLOAD_BLOCK):
@@ -309,9 +258,10 @@ class DownloadHandler(NbJobsHandler):
                 await self.flush()
         self.finish()
 
-    def _require(self, path: str | None) -> None:
+    def _require(self, path: str | None) -> str:
         if not path or not os.path.exists(path):
             raise NotFound(f"The {self.kind} file of this job no longer exists.")
+        return path
 
 
 def invalid_parquet(parquet_path: str, columns: dict[str, Any]) -> bytes:
@@ -327,7 +277,7 @@ def invalid_parquet(parquet_path: str, columns: dict[str, Any]) -> bytes:
     table = pq.read_table(parquet_path, filters=[(valid, "=", False)])
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink)
-    return sink.getvalue().to_pybytes()
+    return bytes(sink.getvalue().to_pybytes())
 
 
 class InvalidRowsHandler(DownloadHandler):
@@ -340,8 +290,8 @@ class SummaryHandler(NbJobsHandler):
 
     @api
     async def get(self, job_id: str) -> None:
-        job = self.services.store.get(self.job_id(job_id), owner=self.identity.username)
-        if job.status != "completed":
+        job = await self.services.store.get(self.job_id(job_id), owner=self.identity.username)
+        if job.status is not JobStatus.COMPLETED:
             raise Conflict(
                 f"Job {job.id} is {job.status}; its summary is available once it completes."
             )
@@ -354,42 +304,32 @@ class FieldsHandler(NbJobsHandler):
         self.write_json({"fields": list(FIELD_TYPES)})
 
 
-def detection_of(path: str, fmt: str, options: Any) -> dict[str, Any]:
-    """The detect answer (less ``inputName``) for the first rows of a staged input."""
-    from .normalization.mapping import detection_report
-
-    inspect_input(path, fmt)  # an unreadable input is a 400 with the reader's message
-    sample = next(iter_chunks(path, fmt, DETECTION_SAMPLE_ROWS))
-    return detection_report(sample, options=validate_options(options))
-
-
 class DetectHandler(InputHandler):
     """``POST detect``: each column's detected type and the suggested column combinations, from
-    the first ``DETECTION_SAMPLE_ROWS`` rows. A file under the root is read in place; an upload
-    is staged and removed afterwards."""
+    the first rows. A file under the root is read in place; an upload is staged and removed
+    afterwards."""
 
     @api
     async def post(self) -> None:
-        self._refuse_oversized_body()
         loop = asyncio.get_running_loop()
-        if self.request.headers.get("Content-Type", "").startswith("application/json"):
-            body = _json_field(self.request.body, "body", required=True)
-            if not isinstance(body.get("path"), str):
-                raise BadRequest('A JSON request needs "path": a file inside the server root.')
+        body = self.json_body()
+        if body is not None:
             options = body.get("options") or {}
             # Read in place, not staged: only the first rows are read and nothing keeps the file.
-            source = self._source_path(body["path"])
+            source = self.services.intake.source_path(body["path"])
             fmt = format_for(source.name, None)
             report = await loop.run_in_executor(None, detection_of, str(source), fmt, options)
             self.write_json({"inputName": source.name, **report})
             return
         options = _json_field(self.get_body_argument("options", None), "options", required=False)
-        staged, input_name, fmt = await self._stage_upload()
+        staged = await self.stage_upload()
         try:
-            report = await loop.run_in_executor(None, detection_of, str(staged), fmt, options)
+            report = await loop.run_in_executor(
+                None, detection_of, str(staged.path), staged.fmt, options
+            )
         finally:
-            staged.unlink(missing_ok=True)
-        self.write_json({"inputName": input_name, **report})
+            staged.remove()
+        self.write_json({"inputName": staged.name, **report})
 
 
 def route_table(prefix: str, socketio_handler: type) -> list[tuple[str, type]]:

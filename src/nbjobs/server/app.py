@@ -1,0 +1,215 @@
+"""The nbjobs server extension: app-level options, and the wiring of its parts.
+
+Each part owns its options (``JobStore.database_url``, ``Executor.chunk_size``,
+``JobRunner.max_concurrent_jobs``, ``Realtime.redis_url``, ``JobIntake.max_upload_bytes``, ...)
+and is built here with ``config=self.config``. ``c.NbJobs.<option>`` stays the user's entry
+point for every one of them: each is also an alias trait of ``NbJobs`` (``ALIASES``), copied
+from its owner with its default, and set in the owner's section of the config when the user set
+it (the owner's own section, when also set, wins).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import gc
+import os
+import re
+import socket
+import urllib.parse
+from pathlib import Path
+from typing import Any
+
+from jupyter_core.paths import jupyter_data_dir
+from jupyter_server.extension.application import ExtensionApp
+from tornado.ioloop import IOLoop
+from traitlets import Enum, TraitType, Type, Unicode, default
+from traitlets.config import Config, Configurable
+
+from ..worker.outputs import remove_stale_temp_files
+from .events import EventSink
+from .executor import Executor
+from .handlers import Services, route_table
+from .jobs import JobIntake
+from .local_executor import LocalExecutor
+from .realtime import Realtime, make_socketio_handler
+from .runner import JobRunner
+from .sqlite_store import SqliteJobStore
+from .store import JobStore
+
+__all__ = ["ALIASES", "NbJobs"]
+
+# c.NbJobs.<alias> -> the class whose option it is (the config section it is set in).
+ALIASES: dict[str, type[Configurable]] = {
+    "chunk_size": Executor,
+    "chunk_delay": Executor,
+    "cache_size": Executor,
+    "processes_per_job": LocalExecutor,
+    "max_concurrent_jobs": JobRunner,
+    "progress_min_interval": JobRunner,
+    "database_url": JobStore,
+    "cors_allowed_origins": Realtime,
+    "redis_url": Realtime,
+    "max_upload_bytes": JobIntake,
+}
+
+
+def _alias(name: str) -> TraitType[Any, Any]:
+    """``ALIASES[name]``'s trait, with its type and default, documented as an alias."""
+    owner = ALIASES[name]
+    trait = copy.copy(owner.class_traits()[name])
+    trait.help = f"Same as {owner.__name__}.{name}: {trait.help}"
+    trait.metadata = {**trait.metadata, "help": trait.help, "config": True}
+    return trait
+
+
+class NbJobs(ExtensionApp):
+    name = "nbjobs"
+    description = "Live, background DataFrame normalization jobs for Jupyter."
+    load_other_extensions = True
+
+    data_dir = Unicode(
+        config=True,
+        help="Where inputs, outputs and the job database live. Default: <jupyter data dir>/nbjobs.",
+    )
+    user_mode = Enum(
+        ["auto", "single", "multi"],
+        "auto",
+        config=True,
+        help=(
+            "single: every authenticated request is the server's owner; multi: the "
+            "IdentityProvider's username owns jobs; auto: single with Jupyter's stock providers."
+        ),
+    )
+    store_class = Type(
+        SqliteJobStore, klass=JobStore, config=True, help="The job store (a JobStore)."
+    )
+    executor_class = Type(
+        LocalExecutor, klass=Executor, config=True, help="What runs jobs (an Executor)."
+    )
+    runner_class = Type(JobRunner, klass=JobRunner, config=True, help="The job scheduler.")
+    realtime_class = Type(
+        Realtime, klass=Realtime, config=True, help="The Socket.IO server and event sink."
+    )
+
+    chunk_size = _alias("chunk_size")
+    chunk_delay = _alias("chunk_delay")
+    cache_size = _alias("cache_size")
+    processes_per_job = _alias("processes_per_job")
+    max_concurrent_jobs = _alias("max_concurrent_jobs")
+    progress_min_interval = _alias("progress_min_interval")
+    database_url = _alias("database_url")
+    cors_allowed_origins = _alias("cors_allowed_origins")
+    redis_url = _alias("redis_url")
+    max_upload_bytes = _alias("max_upload_bytes")
+
+    @default("data_dir")
+    def _default_data_dir(self) -> str:
+        return os.path.join(jupyter_data_dir(), "nbjobs")
+
+    def parts_config(self) -> Config:
+        """The config the parts are built with: the aliases the user set, in their owners'
+        sections, under everything the user wrote for those sections."""
+        config = Config()
+        ours = self.config.get(type(self).__name__, {})
+        for name, owner in ALIASES.items():
+            if name in ours:
+                config[owner.__name__][name] = ours[name]
+        config.merge(self.config)
+        return config
+
+    def initialize_settings(self) -> None:
+        data_dir = Path(self.data_dir)
+        input_dir, output_dir = data_dir / "inputs", data_dir / "outputs"
+        for folder in (input_dir, output_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        config = self.parts_config()
+        self.server_id = f"{socket.gethostname()}:{os.getpid()}"
+        self.store = self.store_class(
+            config=config, data_dir=str(data_dir), server_id=self.server_id
+        )
+        self.realtime = self.realtime_class(config=config, user_mode=self.user_mode)
+        self.executor = self.executor_class(config=config, output_dir=str(output_dir))
+        events: EventSink = self.realtime
+        self.runner = self.runner_class(
+            config=config,
+            store=self.store,
+            executor=self.executor,
+            events=events,
+            base_url=self.serverapp.base_url,
+        )
+        self.intake = JobIntake(
+            config=config,
+            store=self.store,
+            runner=self.runner,
+            input_dir=str(input_dir),
+            root_dir=self.serverapp.root_dir,
+        )
+        self.settings["nbjobs"] = Services(
+            store=self.store,
+            runner=self.runner,
+            intake=self.intake,
+            realtime=self.realtime,
+            user_mode=self.user_mode,
+        )
+        removed = remove_stale_temp_files(str(output_dir)) + self.intake.remove_stale_uploads()
+        if removed:
+            self.log.info("nbjobs: removed %d partial files left by a crash", removed)
+        self._startup: asyncio.Future[None] | None = None
+        IOLoop.current().add_callback(self._start)
+
+    def initialize_handlers(self) -> None:
+        socketio_handler = make_socketio_handler(self.realtime.sio)
+        self.handlers.extend(route_table("/", socketio_handler))
+        # Clients built on yarl/aiohttp (python-socketio's AsyncClient among them) send an
+        # escaped base_url such as "/a%40b/" unescaped ("/a@b/"); serve that spelling too.
+        base_url = self.serverapp.base_url
+        unescaped = urllib.parse.unquote(base_url)
+        if unescaped != base_url:
+            self.serverapp.web_app.add_handlers(
+                ".*$", route_table(re.escape(unescaped), socketio_handler)
+            )
+
+    async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
+        await self._start()
+
+    def _start(self) -> asyncio.Future[None]:
+        """Open the store, reconcile crashed jobs, warm the executor: once, on the event loop.
+
+        Scheduled from ``initialize_settings`` too, because Jupyter listens before it starts
+        its extensions (and pytest-jupyter's servers never start them); requests wait for it
+        (``Services.wait_started``)."""
+        if self._startup is None:
+            self._startup = asyncio.ensure_future(self._start_parts())
+        return self._startup
+
+    async def _start_parts(self) -> None:
+        services: Services = self.settings["nbjobs"]
+        try:
+            await self.store.open()
+            interrupted = await self.store.reconcile_at_startup()
+            if interrupted:
+                self.log.warning("nbjobs: marked interrupted jobs %s (server stopped)", interrupted)
+            await self.executor.start()
+        except Exception as exc:
+            self.log.exception("nbjobs: could not start")
+            services.startup_error = f"{type(exc).__name__}: {exc}"
+            return
+        finally:
+            services.started.set()
+        # Jupyter's heap is large and long-lived; full collections of it took ~200 ms and made
+        # the worst event latency (benchmarks/README.md). Objects alive at start-up (modules,
+        # handlers, config) stay forever anyway, so take them out of the collector's scans.
+        gc.freeze()
+        self.log.info(
+            "nbjobs: ready at %snbjobs/ (data in %s)", self.serverapp.base_url, self.data_dir
+        )
+
+    def current_activity(self) -> bool:
+        # Keeps an idle-culling server alive while jobs run or wait.
+        return self.runner.busy
+
+    async def stop_extension(self) -> None:
+        await self.runner.stop()
+        await self.executor.stop()
+        await self.store.close()

@@ -1,0 +1,98 @@
+"""The executor contract: what runs a job's input through the engine to its outputs.
+
+The runner decides *when* a job runs (``runner``); an executor decides *where*: worker
+processes of this machine (``LocalExecutor``, the default) or any class a deployment sets as
+``c.NbJobs.executor_class``. Every implementation passes
+``tests/server/test_executor_contract.py`` and writes byte-identical outputs for the same input
+and spec.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from traitlets import Float, Int, Unicode, validate
+from traitlets.config import LoggingConfigurable
+
+from ..normalization.engine import DEFAULT_CACHE_SIZE
+from ..protocol import WorkerMessage
+from ..worker.settings import WorkerJob, WorkerSettings
+
+__all__ = ["Execution", "Executor"]
+
+
+class Execution:
+    """One job handed to an executor (``Executor.submit``).
+
+    ``messages`` receives what the job reports, in order (``protocol``): ``Started``, a
+    ``Progress`` after every chunk, then exactly one of ``Completed``, ``Failed`` or
+    ``Cancelled``, after which nothing more arrives. If the job's worker dies, the executor puts
+    a ``Failed`` that says so in words a person can act on. Only ``terminate`` ends an execution
+    without a final message.
+    """
+
+    def __init__(self, job_id: int) -> None:
+        self.job_id = job_id
+        self.messages: asyncio.Queue[WorkerMessage] = asyncio.Queue()
+
+    def cancel(self) -> None:
+        """Ask the job to stop between chunks; ``Cancelled`` follows (or the final message it
+        had already sent). Returns at once."""
+        raise NotImplementedError
+
+    async def terminate(self) -> None:
+        """Stop the job now, leaving no output behind (the server is shutting down)."""
+        raise NotImplementedError
+
+
+class Executor(LoggingConfigurable):
+    """Runs jobs: ``submit`` returns at once with the job's ``Execution``.
+
+    The options every executor shares are here; each implementation adds its own.
+    """
+
+    chunk_size = Int(1000, config=True, help="Rows normalized per chunk (one progress event each).")
+    chunk_delay = Float(
+        0.0, config=True, help="Seconds to pause after each chunk; for demos of live progress."
+    )
+    cache_size = Int(
+        DEFAULT_CACHE_SIZE,
+        config=True,
+        help=(
+            "Parsed values a job remembers per field type, so a repeated value is parsed once "
+            "(about 0.3 kB each: the default bounds a six-type job near 180 MB); lower it to "
+            "save memory, 0 to remember nothing."
+        ),
+    )
+    output_dir = Unicode(help="Where outputs are written (set by the extension).")
+
+    @validate("chunk_size")
+    def _at_least_one(self, proposal: dict[str, int]) -> int:
+        if proposal["value"] < 1:
+            raise ValueError("chunk_size must be at least 1")
+        return proposal["value"]
+
+    @validate("cache_size")
+    def _not_negative(self, proposal: dict[str, int]) -> int:
+        if proposal["value"] < 0:
+            raise ValueError("cache_size must be 0 or more")
+        return proposal["value"]
+
+    def settings(self) -> WorkerSettings:
+        """What every job's worker is told."""
+        return WorkerSettings(
+            output_dir=self.output_dir,
+            chunk_size=self.chunk_size,
+            chunk_delay=self.chunk_delay,
+            cache_size=self.cache_size,
+        )
+
+    async def start(self) -> None:
+        """Get ready, off the event loop, so the first job does not wait (or block Jupyter)."""
+
+    def submit(self, job: WorkerJob) -> Execution:
+        """Start ``job`` now; its messages arrive in the returned execution."""
+        raise NotImplementedError
+
+    async def stop(self) -> None:
+        """Release what ``start`` acquired; the runner has terminated every execution."""

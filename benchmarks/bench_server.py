@@ -9,7 +9,7 @@ Runs, in one process that plays every client (the server is a subprocess):
    by a Socket.IO client; also the time to the 201 answer and to the first ``job:progress``.
 2. latency: 100 websocket clients of the same user, a job slowed down to a few hundred
    ``job:progress`` events (``chunk_size=100``, ``chunk_delay=0.1``); latency is the client's
-   receive time minus the server's emit time, read from the DEBUG line of ``Realtime._emit``.
+   receive time minus the server's emit time, read from the DEBUG line of ``Realtime.emit``.
 3. naive: the same 200,000 rows normalized in this process with ``DataFrame.apply(axis=1)``
    over the same libraries, for the ratio.
 
@@ -401,7 +401,7 @@ async def bench_latency(
         emits = emitted(server.log_path, job["jobId"])
         gc_pauses = server_gc_pauses(server.log_path, server.proc.pid)  # type: ignore[union-attr]
     if not emits:
-        raise RuntimeError("no emit lines in the server log: is Realtime._emit's DEBUG line there?")
+        raise RuntimeError("no emit lines in the server log: is Realtime.emit's DEBUG line there?")
 
     # The n-th emit of (event, rows) is matched to the n-th arrival of the same (event, rows)
     # at each client; a missed event then shows as undelivered, not as a wrong latency.

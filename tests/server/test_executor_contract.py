@@ -45,6 +45,11 @@ def job_for(path: Path, job_id: int = 1) -> WorkerJob:
     return WorkerJob(job_id, str(path), "csv", dict(COLUMNS), {})
 
 
+async def first_progress(execution: Execution) -> None:
+    while not isinstance(await execution.messages.get(), Progress):
+        pass
+
+
 async def collect(execution: Execution, timeout: float = 60) -> list[WorkerMessage]:
     """Every message up to the final one."""
     messages: list[WorkerMessage] = []
@@ -92,8 +97,7 @@ async def test_cancel_stops_between_chunks_and_leaves_no_output(executor_name, i
     await executor.start()
     try:
         execution = executor.submit(job_for(input_csv))
-        while not isinstance(await execution.messages.get(), Progress):
-            pass
+        await first_progress(execution)
         execution.cancel()
         messages = await collect(execution, timeout=20)
     finally:
@@ -129,8 +133,7 @@ async def test_a_killed_worker_fails_the_job_with_what_happened(executor_name, i
     await executor.start()
     try:
         execution = executor.submit(job_for(input_csv))
-        while not isinstance(await execution.messages.get(), Progress):
-            pass
+        await first_progress(execution)
         kill_worker(executor_name, execution)
         messages = await collect(execution, timeout=30)
     finally:
@@ -146,8 +149,7 @@ async def test_terminate_stops_the_job_without_a_final_message(executor_name, in
     await executor.start()
     try:
         execution = executor.submit(job_for(input_csv))
-        while not isinstance(await execution.messages.get(), Progress):
-            pass
+        await first_progress(execution)
         await execution.terminate()
         await asyncio.sleep(0.5)
         left = []

@@ -102,6 +102,14 @@ def parts(store, jp_asyncio_loop):
     jp_asyncio_loop.run_until_complete(runner.stop())
 
 
+async def start_job(store: JobStore, parts: tuple[Any, ...]) -> tuple[Any, ScriptedExecution]:
+    """A new job, submitted and started: the job and its execution."""
+    runner, executor, _ = parts
+    job = await new_job(store)
+    runner.submit(job)
+    return job, await until_running(executor, job.id)
+
+
 async def until_running(executor: ScriptedExecutor, job_id: int) -> ScriptedExecution:
     for _ in range(100):
         if job_id in executor.executions:
@@ -119,10 +127,8 @@ def done(processed: int = 100) -> Completed:
 
 
 async def test_a_burst_of_progress_becomes_one_event_with_the_latest_counts(store, parts):
-    runner, executor, sink = parts
-    job = await new_job(store)
-    runner.submit(job)
-    execution = await until_running(executor, job.id)
+    sink = parts[2]
+    job, execution = await start_job(store, parts)
     execution.send(Started(100), *(progress(n) for n in range(10, 60, 10)))
     await sink.wait_for(1, job.id)
     await asyncio.sleep(0.05)
@@ -131,10 +137,8 @@ async def test_a_burst_of_progress_becomes_one_event_with_the_latest_counts(stor
 
 
 async def test_progress_is_at_most_one_event_per_interval_and_the_latest_wins(store, parts):
-    runner, executor, sink = parts
-    job = await new_job(store)
-    runner.submit(job)
-    execution = await until_running(executor, job.id)
+    sink = parts[2]
+    job, execution = await start_job(store, parts)
     execution.send(Started(100), progress(10))
     await sink.wait_for(1, job.id)
     loop = asyncio.get_running_loop()
@@ -158,10 +162,8 @@ async def test_progress_is_at_most_one_event_per_interval_and_the_latest_wins(st
 
 
 async def test_completed_is_stored_then_announced_after_a_100_percent_progress(store, parts):
-    runner, executor, sink = parts
-    job = await new_job(store)
-    runner.submit(job)
-    execution = await until_running(executor, job.id)
+    sink = parts[2]
+    job, execution = await start_job(store, parts)
     execution.send(Started(100), progress(10))
     await sink.wait_for(1, job.id)
     execution.send(progress(90), done())
@@ -175,7 +177,7 @@ async def test_completed_is_stored_then_announced_after_a_100_percent_progress(s
     ]
     completed = sink.of(job.id)[-1][1]
     assert completed["outputFileUrl"] == f"/base/nbjobs/api/jobs/{job.id}/output"
-    assert not runner.busy
+    assert not parts[0].busy
 
 
 @pytest.mark.parametrize(
@@ -186,10 +188,8 @@ async def test_completed_is_stored_then_announced_after_a_100_percent_progress(s
     ],
 )
 async def test_a_job_that_stops_announces_its_last_counts_then_its_end(store, parts, final, event):
-    runner, executor, sink = parts
-    job = await new_job(store)
-    runner.submit(job)
-    execution = await until_running(executor, job.id)
+    sink = parts[2]
+    job, execution = await start_job(store, parts)
     execution.send(Started(100), progress(10))
     await sink.wait_for(1, job.id)
     execution.send(progress(20), progress(30), final)

@@ -56,13 +56,13 @@ async def test_unknown_and_foreign_jobs_are_not_found_alike(store: JobStore):
     assert (await store.get(job.id, owner="alice")).id == job.id
 
 
-async def test_list_is_newest_first_limited_and_per_owner(store: JobStore):
+async def test_list_recent_is_newest_first_limited_and_per_owner(store: JobStore):
     ids = [(await new_job(store, owner="alice", name=f"{i}.csv")).id for i in range(5)]
     await new_job(store, owner="bob")
-    assert [job.id for job in await store.list(owner="alice")] == ids[::-1]
-    assert [job.id for job in await store.list(owner="alice", limit=2)] == ids[::-1][:2]
-    assert [job.owner for job in await store.list(owner="bob")] == ["bob"]
-    assert await store.list(owner="carol") == []
+    assert [job.id for job in await store.list_recent(owner="alice")] == ids[::-1]
+    assert [job.id for job in await store.list_recent(owner="alice", limit=2)] == ids[::-1][:2]
+    assert [job.owner for job in await store.list_recent(owner="bob")] == ["bob"]
+    assert await store.list_recent(owner="carol") == []
 
 
 async def test_list_active_is_the_owners_queued_and_running_oldest_first(store: JobStore):
@@ -179,5 +179,5 @@ async def test_concurrent_calls_from_the_event_loop(store: JobStore):
 
     ids = await asyncio.gather(*(work(i) for i in range(40)))
     assert len(set(ids)) == 40
-    jobs = await store.list(owner="alice", limit=100)
+    jobs = await store.list_recent(owner="alice", limit=100)
     assert all(job.processed_rows == 1 for job in jobs) and len(jobs) == 40

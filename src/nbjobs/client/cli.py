@@ -34,6 +34,16 @@ from ..exceptions import Conflict, NbJobsError
 from ..protocol import job_url
 from .formatting import bar_text, describe, summary_text
 
+__all__ = [
+    "ProgressBar",
+    "build_parser",
+    "column_arguments",
+    "main",
+    "run_detect",
+    "run_fields",
+    "run_normalize",
+]
+
 BAR_WIDTH = 30
 COMBINATION_SEPARATOR = "+"
 

@@ -274,10 +274,11 @@ class Connection(RestClient):
         """Re-read the table's jobs from REST, keeping any newer state we already have."""
         jobs = self.get_json("jobs", limit=table.limit)["jobs"]
         with self._lock:
-            rows = []
+            rows: list[dict[str, Any]] = []
             for fresh in jobs:
                 known = table.get(fresh["jobId"])
-                rows.append(merged(known, fresh) or known)
+                newer = merged(known, fresh)
+                rows.append(newer if newer is not None else known or fresh)
             table.set_jobs(rows)
             for job_id, state in self._table_pending.pop(table, {}).items():
                 current = table.get(job_id)

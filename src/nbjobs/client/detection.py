@@ -12,6 +12,8 @@ import html
 from collections.abc import Collection, Mapping
 from typing import Any
 
+__all__ = ["Detected"]
+
 
 class Detected:
     """Detected column types and suggested combinations of one input (its first rows).

@@ -26,6 +26,8 @@ import requests
 
 from ..exceptions import ServerUnavailable
 
+__all__ = ["ServerInfo", "discover", "explicit", "has_extension", "parse_server_url"]
+
 PROBE_TIMEOUT = (2.0, 5.0)  # (connect, read) seconds for discovery requests
 
 

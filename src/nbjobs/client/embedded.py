@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from ..exceptions import ServerUnavailable
 from .discovery import ServerInfo, has_extension
 
+__all__ = ["EmbeddedServer", "free_port", "server_command"]
+
 LOG_TAIL_LINES = 20
 
 

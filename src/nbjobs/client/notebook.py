@@ -16,7 +16,7 @@ from .job import Job
 if TYPE_CHECKING:
     from .widgets import JobsTable
 
-__all__ = ["connect", "detect", "jobs", "normalize", "request_detection", "submit"]
+__all__ = ["arrow_stream", "connect", "detect", "jobs", "normalize", "request_detection", "submit"]
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -144,6 +144,7 @@ def _to_str(value: Any) -> str:
 
 def _distinct(series: pd.Series) -> tuple[list[str], np.ndarray]:
     """Stripped distinct values and, per row, the index of its value; missing -> "" (last)."""
+    uniques: Any  # an Index, or an ndarray for a column of objects
     if isinstance(series.dtype, pd.StringDtype) and series.dtype.storage == "pyarrow":
         # Every CSV column: stripped by Arrow (exactly what str.strip() strips) before
         # factorizing, so no Python work per value, and " Ann" and "Ann" are one value.

@@ -57,9 +57,12 @@ class TextColumn:
 
     def _array(self) -> pa.LargeStringArray:
         # A view: the bytearray cannot grow while it lives, so it never leaves this class.
-        return pa.LargeStringArray.from_buffers(
-            self.size, pa.py_buffer(self._offsets[: self.size + 1]), pa.py_buffer(self._data)
+        offsets = pa.py_buffer(self._offsets[: self.size + 1].data)
+        array = pa.Array.from_buffers(
+            pa.large_string(), self.size, [None, offsets, pa.py_buffer(self._data)]
         )
+        assert isinstance(array, pa.LargeStringArray)
+        return array
 
     def take(self, rows: pa.Array) -> pa.LargeStringArray:
         """The texts of ``rows``, copied out."""
@@ -69,7 +72,10 @@ class TextColumn:
         """Only the rows where ``mask`` is true, in order."""
         kept = self._array().filter(pa.array(mask))
         _, offsets, data = kept.buffers()
-        ends = np.frombuffer(offsets, dtype=np.int64)[kept.offset : kept.offset + len(kept) + 1]
+        assert offsets is not None  # a string array always has its offsets
+        ends = np.frombuffer(memoryview(offsets), dtype=np.int64)[
+            kept.offset : kept.offset + len(kept) + 1
+        ]
         first, last = int(ends[0]), int(ends[-1])
         self._offsets = ends - first  # a new array: the view of Arrow's buffer goes
         self._data = bytearray(data.to_pybytes()[first:last]) if data is not None else bytearray()

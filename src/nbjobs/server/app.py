@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import gc
+import logging
 import os
 import re
 import socket
@@ -22,6 +23,7 @@ from typing import Any
 
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
+from jupyter_server.serverapp import ServerApp
 from tornado.ioloop import IOLoop
 from traitlets import Enum, TraitType, Type, Unicode, default
 from traitlets.config import Config, Configurable
@@ -55,9 +57,12 @@ ALIASES: dict[str, type[Configurable]] = {
 
 
 def _alias(name: str) -> TraitType[Any, Any]:
-    """``ALIASES[name]``'s trait, with its type and default, documented as an alias."""
+    """``ALIASES[name]``'s trait, of its type, documented as an alias; unset (None) unless the
+    user sets it, so the owner's default (written there, once) applies."""
     owner = ALIASES[name]
     trait = copy.copy(owner.class_traits()[name])
+    trait.default_value = None
+    trait.allow_none = True
     trait.help = f"Same as {owner.__name__}.{name}: {trait.help}"
     trait.metadata = {**trait.metadata, "help": trait.help, "config": True}
     return trait
@@ -103,6 +108,13 @@ class NbJobs(ExtensionApp):
     redis_url = _alias("redis_url")
     max_upload_bytes = _alias("max_upload_bytes")
 
+    @property
+    def server(self) -> ServerApp:
+        """The Jupyter server this extension is loaded in (set before any of our hooks)."""
+        if self.serverapp is None:
+            raise RuntimeError("the nbjobs extension is not loaded in a Jupyter server")
+        return self.serverapp
+
     @default("data_dir")
     def _default_data_dir(self) -> str:
         return os.path.join(jupyter_data_dir(), "nbjobs")
@@ -119,6 +131,9 @@ class NbJobs(ExtensionApp):
         return config
 
     def initialize_settings(self) -> None:
+        # Our modules log to logging.getLogger(__name__), "nbjobs.…": under the extension's own
+        # logger, they reach Jupyter's log at the extension's level (--NbJobs.log_level).
+        logging.getLogger("nbjobs").parent = self.log
         data_dir = Path(self.data_dir)
         input_dir, output_dir = data_dir / "inputs", data_dir / "outputs"
         for folder in (input_dir, output_dir):
@@ -136,14 +151,14 @@ class NbJobs(ExtensionApp):
             store=self.store,
             executor=self.executor,
             events=events,
-            base_url=self.serverapp.base_url,
+            base_url=self.server.base_url,
         )
         self.intake = JobIntake(
             config=config,
             store=self.store,
             runner=self.runner,
             input_dir=str(input_dir),
-            root_dir=self.serverapp.root_dir,
+            root_dir=self.server.root_dir,
         )
         self.settings["nbjobs"] = Services(
             store=self.store,
@@ -163,10 +178,11 @@ class NbJobs(ExtensionApp):
         self.handlers.extend(route_table("/", socketio_handler))
         # Clients built on yarl/aiohttp (python-socketio's AsyncClient among them) send an
         # escaped base_url such as "/a%40b/" unescaped ("/a@b/"); serve that spelling too.
-        base_url = self.serverapp.base_url
+        base_url = self.server.base_url
         unescaped = urllib.parse.unquote(base_url)
         if unescaped != base_url:
-            self.serverapp.web_app.add_handlers(
+            # tornado's Application.add_handlers carries no annotations.
+            self.server.web_app.add_handlers(  # type: ignore[no-untyped-call]
                 ".*$", route_table(re.escape(unescaped), socketio_handler)
             )
 
@@ -202,7 +218,7 @@ class NbJobs(ExtensionApp):
         # handlers, config) stay forever anyway, so take them out of the collector's scans.
         gc.freeze()
         self.log.info(
-            "nbjobs: ready at %snbjobs/ (data in %s)", self.serverapp.base_url, self.data_dir
+            "nbjobs: ready at %snbjobs/ (data in %s)", self.server.base_url, self.data_dir
         )
 
     def current_activity(self) -> bool:

@@ -21,6 +21,8 @@ from jupyter_server.auth.identity import (
 )
 from jupyter_server.base.handlers import JupyterHandler
 
+__all__ = ["Identity", "identify_with_token", "identity_of", "is_single_user", "owner_name"]
+
 STOCK_PROVIDERS = (IdentityProvider, PasswordIdentityProvider, LegacyIdentityProvider)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 
-from traitlets import Float, Int, Unicode, validate
+from traitlets import Float, Int, Unicode
 from traitlets.config import LoggingConfigurable
 
 from ..normalization.engine import DEFAULT_CACHE_SIZE
@@ -51,12 +51,15 @@ class Executor(LoggingConfigurable):
     The options every executor shares are here; each implementation adds its own.
     """
 
-    chunk_size = Int(1000, config=True, help="Rows normalized per chunk (one progress event each).")
+    chunk_size = Int(
+        1000, min=1, config=True, help="Rows normalized per chunk (one progress event each)."
+    )
     chunk_delay = Float(
         0.0, config=True, help="Seconds to pause after each chunk; for demos of live progress."
     )
     cache_size = Int(
         DEFAULT_CACHE_SIZE,
+        min=0,
         config=True,
         help=(
             "Parsed values a job remembers per field type, so a repeated value is parsed once "
@@ -65,18 +68,6 @@ class Executor(LoggingConfigurable):
         ),
     )
     output_dir = Unicode(help="Where outputs are written (set by the extension).")
-
-    @validate("chunk_size")
-    def _at_least_one(self, proposal: dict[str, int]) -> int:
-        if proposal["value"] < 1:
-            raise ValueError("chunk_size must be at least 1")
-        return proposal["value"]
-
-    @validate("cache_size")
-    def _not_negative(self, proposal: dict[str, int]) -> int:
-        if proposal["value"] < 0:
-            raise ValueError("cache_size must be 0 or more")
-        return proposal["value"]
 
     def settings(self) -> WorkerSettings:
         """What every job's worker is told."""

@@ -10,7 +10,7 @@ import json
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
@@ -34,7 +34,22 @@ from .records import JobRecord, public_job
 from .runner import JobRunner
 from .store import JobStore
 
-__all__ = ["Services", "route_table"]
+__all__ = [
+    "CancelHandler",
+    "DetectHandler",
+    "DownloadHandler",
+    "FieldsHandler",
+    "InputHandler",
+    "InvalidRowsHandler",
+    "JobHandler",
+    "JobsHandler",
+    "NbJobsHandler",
+    "Services",
+    "SummaryHandler",
+    "api",
+    "invalid_parquet",
+    "route_table",
+]
 
 MAX_LIST_LIMIT = 500
 DOWNLOAD_BLOCK = 1 << 20
@@ -67,7 +82,6 @@ def api(method: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]
     """Authenticate, then turn nbjobs errors into JSON ``{"message", "error"}`` with their
     status."""
 
-    @web.authenticated
     @functools.wraps(method)
     async def wrapper(self: NbJobsHandler, *args: Any, **kwargs: Any) -> None:
         try:
@@ -76,7 +90,8 @@ def api(method: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]
         except NbJobsError as exc:
             self.send_error_message(http_status(exc), exc.message, error=type(exc).__name__)
 
-    return wrapper
+    # tornado types its decorator's result as possibly not awaitable; ours always is.
+    return cast("Callable[..., Awaitable[None]]", web.authenticated(wrapper))
 
 
 class NbJobsHandler(APIHandler):
@@ -186,7 +201,7 @@ class JobsHandler(InputHandler):
             raise BadRequest(f"limit must be an integer from 1 to {MAX_LIST_LIMIT}.") from None
         if not 1 <= limit <= MAX_LIST_LIMIT:
             raise BadRequest(f"limit must be an integer from 1 to {MAX_LIST_LIMIT}.")
-        jobs = await self.services.store.list(owner=self.identity.username, limit=limit)
+        jobs = await self.services.store.list_recent(owner=self.identity.username, limit=limit)
         self.write_json({"jobs": [self.job_json(job) for job in jobs]})
 
     @api

@@ -28,7 +28,7 @@ from .records import JobRecord
 from .runner import JobRunner
 from .store import JobStore
 
-__all__ = ["AUTO", "DETECTION_SAMPLE_ROWS", "JobIntake", "Staged"]
+__all__ = ["AUTO", "DETECTION_SAMPLE_ROWS", "JobIntake", "Staged", "detect_spec", "detection_of"]
 
 AUTO = "auto"
 DETECTION_SAMPLE_ROWS = 500
@@ -71,7 +71,7 @@ class JobIntake(LoggingConfigurable):
                 f"{self.max_upload_bytes:,} (NbJobs.max_upload_bytes)."
             )
 
-    async def _stage(self, fmt: str, write: Callable[[Path], None]) -> Path:
+    async def _stage(self, fmt: str, write: Callable[[Path], object]) -> Path:
         """A new input file written by ``write`` (off the event loop) under a dot-temp name,
         then renamed to its final name, so a half-written input is never taken for one."""
         name = uuid.uuid4().hex

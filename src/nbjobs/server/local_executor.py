@@ -13,9 +13,8 @@ import contextlib
 import dataclasses
 import multiprocessing.connection
 import os
-from typing import Any
 
-from traitlets import Int, default, validate
+from traitlets import Int, default
 
 from ..protocol import Cancelled, Completed, Failed
 from ..worker import job as worker_job
@@ -23,7 +22,7 @@ from ..worker.forkserver import forkserver_context, warm_up
 from ..worker.settings import WorkerJob, WorkerSettings
 from .executor import Execution, Executor
 
-__all__ = ["LocalExecutor"]
+__all__ = ["LocalExecution", "LocalExecutor"]
 
 # What the forkserver imports once, for every job it forks.
 _PRELOAD = (worker_job,)
@@ -91,6 +90,7 @@ class LocalExecutor(Executor):
     """Jobs in worker processes of this machine, each with a pool of ``processes_per_job``."""
 
     processes_per_job = Int(
+        min=1,
         config=True,
         help=(
             "Processes parsing the distinct values of one job, rows assembled in input order "
@@ -101,12 +101,6 @@ class LocalExecutor(Executor):
     @default("processes_per_job")
     def _default_processes_per_job(self) -> int:
         return len(os.sched_getaffinity(0))
-
-    @validate("processes_per_job")
-    def _positive(self, proposal: dict[str, Any]) -> int:
-        if proposal["value"] < 1:
-            raise ValueError("processes_per_job must be at least 1")
-        return int(proposal["value"])
 
     def settings(self) -> WorkerSettings:
         return dataclasses.replace(super().settings(), processes=self.processes_per_job)

@@ -16,6 +16,8 @@ import signal
 import sys
 import threading
 
+__all__ = ["main"]
+
 
 def _stop_at_eof() -> None:
     while sys.stdin.buffer.read(1 << 16):  # the owner never writes; b"" means it is gone

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from typing import Any
 
 import socketio
@@ -40,12 +40,12 @@ def make_socketio_handler(sio: socketio.AsyncServer) -> type:
 
         @allow_unauthenticated
         async def get(self, *args: Any, **kwargs: Any) -> None:
-            await super().get(*args, **kwargs)
+            await _done(super().get(*args, **kwargs))
 
         @allow_unauthenticated
         async def post(self, *args: Any, **kwargs: Any) -> None:
             socket = sio.eio.sockets.get(self.get_query_argument("sid", ""))
-            await super().post(*args, **kwargs)
+            await _done(super().post(*args, **kwargs))
             if socket is not None and socket.closed:
                 # A polling client said CLOSE: engine.io closes the session but leaves the
                 # client's pending GET waiting out the ping timeout (~45 s), so the client's
@@ -54,7 +54,7 @@ def make_socketio_handler(sio: socketio.AsyncServer) -> type:
 
         @allow_unauthenticated
         async def options(self, *args: Any, **kwargs: Any) -> None:
-            await super().options(*args, **kwargs)
+            await _done(super().options(*args, **kwargs))
 
         def check_xsrf_cookie(self) -> None:
             # Polling POSTs carry the engine.io session id, an unguessable secret handed out
@@ -65,7 +65,7 @@ def make_socketio_handler(sio: socketio.AsyncServer) -> type:
                 return None
             return JupyterHandler.check_xsrf_cookie(self)
 
-        def check_origin(self, origin: str) -> bool:
+        def check_origin(self, origin_to_satisfy_tornado: str = "") -> bool:
             # Decided in `connect`, where we know whether the client used a token (any
             # origin, as in Jupyter) or a cookie (allowed origins only).
             return True
@@ -84,6 +84,12 @@ def make_socketio_handler(sio: socketio.AsyncServer) -> type:
             return JupyterHandler.prepare(self, _redirect_to_login=False)
 
     return SocketIOHandler
+
+
+async def _done(result: Awaitable[None] | None) -> None:
+    """Await what a tornado handler method returned, if it returned anything."""
+    if result is not None:
+        await result
 
 
 class Realtime(EventSink):

@@ -8,6 +8,8 @@ from typing import Any
 
 from ..protocol import JobStatus, PublicJob, job_url, percent
 
+__all__ = ["JobRecord", "public_job", "utcnow"]
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)

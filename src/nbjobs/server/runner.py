@@ -15,7 +15,7 @@ import collections
 import dataclasses
 from typing import Any
 
-from traitlets import Float, Int, validate
+from traitlets import Float, Int
 from traitlets.config import LoggingConfigurable
 
 from ..exceptions import Conflict
@@ -65,17 +65,11 @@ class JobRunner(LoggingConfigurable):
     events (module docstring)."""
 
     max_concurrent_jobs = Int(
-        2, config=True, help="Jobs running at once, each in its own worker; others queue."
+        2, min=1, config=True, help="Jobs running at once, each in its own worker; others queue."
     )
     progress_min_interval = Float(
         0.1, config=True, help="At most one job:progress event per job per this many seconds."
     )
-
-    @validate("max_concurrent_jobs")
-    def _at_least_one(self, proposal: dict[str, Any]) -> int:
-        if proposal["value"] < 1:
-            raise ValueError("max_concurrent_jobs must be at least 1")
-        return int(proposal["value"])
 
     def __init__(
         self,

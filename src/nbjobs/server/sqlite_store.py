@@ -301,7 +301,7 @@ class SqliteJobStore(JobStore):
     async def get(self, job_id: int, *, owner: str | None = None) -> JobRecord:
         return await self._call(self.db.get, job_id, owner)
 
-    async def list(self, *, owner: str, limit: int = 50) -> list[JobRecord]:
+    async def list_recent(self, *, owner: str, limit: int = 50) -> list[JobRecord]:
         return await self._call(self.db.select, "owner = ?", (owner,), "id DESC", max(0, limit))
 
     async def list_active(self, *, owner: str) -> list[JobRecord]:

@@ -74,7 +74,7 @@ class JobStore(LoggingConfigurable):
         with the same message, so other users' ids reveal nothing."""
         raise NotImplementedError
 
-    async def list(self, *, owner: str, limit: int = 50) -> list[JobRecord]:
+    async def list_recent(self, *, owner: str, limit: int = 50) -> list[JobRecord]:
         """The owner's latest ``limit`` jobs, newest first."""
         raise NotImplementedError
 

@@ -39,6 +39,17 @@ from ..normalization.engine import Plan
 from . import pool_process
 from .forkserver import forkserver_context
 
+__all__ = [
+    "BATCH_ROWS",
+    "ChunkPool",
+    "InProcess",
+    "PreparedBatch",
+    "batches",
+    "open_pool",
+    "prepare",
+    "render",
+]
+
 # Consecutive chunks are normalized together, up to this many rows: each engine call and each
 # rendering has a fixed cost (about 25 ms of CPU per call for six typed columns), which would
 # otherwise be a fifth of the time at 1000-row chunks. The engine gives the same rows for any

@@ -34,7 +34,7 @@ def forkserver_context(preload: Sequence[ModuleType]) -> multiprocessing.context
         if new:
             _preload.extend(new)
             context.set_forkserver_preload(list(_preload))
-    return context  # type: ignore[return-value]
+    return context
 
 
 def warm_up(preload: Sequence[ModuleType]) -> None:

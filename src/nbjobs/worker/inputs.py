@@ -21,8 +21,9 @@ import json
 import os
 import re
 import threading
+import typing
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import IO, Any
 
 import pandas as pd
 import pyarrow as pa
@@ -30,6 +31,15 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from ..exceptions import InputError
+
+__all__ = [
+    "InputInfo",
+    "count_rows",
+    "format_for",
+    "inspect_input",
+    "iter_chunks",
+    "sniff_delimiter",
+]
 
 # One CSV block must hold a whole row; 16 MiB fits a field of several MB and bounds memory.
 CSV_BLOCK_SIZE = 16 << 20
@@ -251,11 +261,12 @@ class _CsvStream:
         self._source = _Throttle(path)
         try:
             self._reader = pa_csv.open_csv(
-                self._source,
+                typing.cast("IO[bytes]", self._source),  # a RawIOBase, which open_csv reads
                 read_options=pa_csv.ReadOptions(block_size=CSV_BLOCK_SIZE),
                 # newlines_in_values: a quoted field may span lines (addresses, notes).
                 parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
-                convert_options=pa_csv.ConvertOptions(
+                # pyarrow-stubs 20 lack default_column_type (pyarrow has it since 15).
+                convert_options=pa_csv.ConvertOptions(  # type: ignore[call-arg]
                     # Bytes, decoded by _as_text: Arrow's own UTF-8 check fails the whole read.
                     default_column_type=pa.binary(),
                     strings_can_be_null=False,

@@ -14,6 +14,8 @@ from typing import Any
 from ..normalization.encoded import encode
 from ..normalization.registry import REGISTRY
 
+__all__ = ["serve"]
+
 
 def serve(conn: Any, options: dict[str, Any]) -> None:
     """A pool process: ``(field type, values)`` in, ``("ok", results encoded as columns)``

@@ -153,7 +153,7 @@ def _normalize(value: str, options: OptionsMap, *, fast: bool) -> tuple[FieldRes
     text = value
     if not text.isascii():
         fixed, steps = ftfy.fix_and_explain(text)
-        if any(step.action in ("encode", "decode", "transcode") for step in steps):
+        if any(step.action in ("encode", "decode", "transcode") for step in steps or ()):
             notes.append("mojibake_repaired")
         text = _drop_symbols(unicodedata.normalize("NFC", fixed))
     if options.get("ascii_names"):

@@ -220,14 +220,15 @@ def _region_and_line_type(number: PhoneNumber) -> tuple[str, str | None]:
     it found on the way. Tests hold it equal to the two public functions.
     """
     nsn = phonenumbers.national_significant_number(number)
-    regions = COUNTRY_CODE_TO_REGION_CODE.get(number.country_code)
-    if regions is None:
+    code = number.country_code
+    regions = COUNTRY_CODE_TO_REGION_CODE.get(code) if code is not None else None
+    if code is None or regions is None:
         return "", None
     region, kind = (regions[0], None) if len(regions) == 1 else _walk_regions(nsn, regions)
     if region is None:
         return "", None
     if kind is None:
-        metadata = PhoneMetadata.metadata_for_region_or_calling_code(number.country_code, region)
+        metadata = PhoneMetadata.metadata_for_region_or_calling_code(code, region)
         if metadata is None:
             return region, None
         kind = _number_type_helper(nsn, metadata)

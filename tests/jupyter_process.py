@@ -29,6 +29,7 @@ class JupyterProcess:
         port: int | None = None,
         extra: list[str] | None = None,
         data_dir: Path | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.data_dir = data_dir or workdir / "data"
         self.workdir = workdir
@@ -36,6 +37,7 @@ class JupyterProcess:
         self.token = token or secrets.token_hex(16)
         self.port = port or free_port()
         self.extra = list(extra or [])
+        self.env = dict(env or {})
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = workdir / f"server-{self.port}.log"
         self.root_dir = workdir / "root"
@@ -70,7 +72,7 @@ class JupyterProcess:
             f"--NbJobs.data_dir={self.data_dir}",
             *self.extra,
         ]
-        env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(self.workdir / "runtime")}
+        env = {**os.environ, **self.env, "JUPYTER_RUNTIME_DIR": str(self.workdir / "runtime")}
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the process
         self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + timeout

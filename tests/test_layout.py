@@ -131,6 +131,8 @@ PUBLIC_MODULES = sorted(
     if not any(part.startswith("_") for part in name.split("."))
     and (name.startswith(("nbjobs.server", "nbjobs.worker", "nbjobs.client")) or name in SHARED)
     and name not in ("nbjobs", "nbjobs.server", "nbjobs.worker", "nbjobs.client")
+    # Scripts Alembic runs in its own context, not modules to import.
+    and not name.startswith("nbjobs.server.migrations")
 )
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import time
 from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
 
 from nbjobs.server.store import JobStore
+from tests.jupyter_process import free_port
 
 from .stores import ME, STORE_IMPLEMENTATIONS
 
@@ -16,20 +20,58 @@ def make_store(request, tmp_path, jp_asyncio_loop) -> Iterator[Callable[..., Awa
     """``await make_store(server_id)``: opened stores of one implementation on one database, as
     many as a test asks for (other ``server_id``s: several servers sharing it); all closed at
     the end."""
-    factory = STORE_IMPLEMENTATIONS[request.param](tmp_path)
     opened: list[JobStore] = []
+    with STORE_IMPLEMENTATIONS[request.param](tmp_path) as factory:
 
-    async def make(server_id: str = ME) -> JobStore:
-        store = factory(server_id)
-        await store.open()
-        opened.append(store)
-        return store
+        async def make(server_id: str = ME, **options: object) -> JobStore:
+            store = factory(server_id, **options)
+            await store.open()
+            opened.append(store)
+            return store
 
-    yield make
-    for store in opened:
-        jp_asyncio_loop.run_until_complete(store.close())
+        yield make
+        for store in opened:
+            jp_asyncio_loop.run_until_complete(store.close())
 
 
 @pytest.fixture
 def store(make_store, jp_asyncio_loop) -> JobStore:
     return jp_asyncio_loop.run_until_complete(make_store())
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    """A redis-server of the test's own, on a free port."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (.ci/run installs it)")
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    import redis
+
+    client = redis.Redis(port=port)
+    while time.monotonic() < deadline:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.1)
+    yield f"redis://127.0.0.1:{port}/0"
+    proc.terminate()
+    proc.wait(10)

@@ -14,7 +14,7 @@ from nbjobs.server.jobs import JobIntake
 from nbjobs.server.local_executor import LocalExecutor
 from nbjobs.server.realtime import Realtime
 from nbjobs.server.runner import JobRunner
-from nbjobs.server.sqlite_store import SqliteJobStore
+from nbjobs.server.sql_store import SqlJobStore
 
 VALUES = {
     "chunk_size": 123,
@@ -33,7 +33,7 @@ def owner_of(services, name):
         LocalExecutor: services.runner.executor,
         JobRunner: services.runner,
         Realtime: services.realtime,
-        SqliteJobStore: services.store,
+        SqlJobStore: services.store,
         JobIntake: services.intake,
     }
     return next(part for cls, part in owners.items() if issubclass(cls, ALIASES[name]))

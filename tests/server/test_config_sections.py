@@ -23,5 +23,3 @@ def test_an_owners_own_section_works_and_wins(jp_serverapp):
     services = jp_serverapp.web_app.settings["nbjobs"]
     assert services.runner.executor.chunk_size == 20
     assert services.runner.max_concurrent_jobs == 4
-
-

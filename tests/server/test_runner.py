@@ -261,7 +261,7 @@ async def test_a_worker_that_cannot_start_fails_its_job_only(store, parts):
     assert payload["errorMessage"] == "Could not start a worker: no more processes"
 
 
-async def test_stop_terminates_running_jobs_and_marks_them_interrupted(store, parts):
+async def test_stop_interrupts_running_jobs_and_leaves_queued_ones_queued(store, parts):
     runner, executor, sink = parts
     running, queued = await new_job(store), await new_job(store)
     runner.submit(running)
@@ -269,6 +269,6 @@ async def test_stop_terminates_running_jobs_and_marks_them_interrupted(store, pa
     execution = await until_running(executor, running.id)
     await runner.stop()
     assert execution.terminated
-    for job in (running, queued):
-        assert (await store.get(job.id)).status is JobStatus.INTERRUPTED
+    assert (await store.get(running.id)).status is JobStatus.INTERRUPTED
+    assert (await store.get(queued.id)).status is JobStatus.QUEUED  # for the next server
     assert sink.events == []

@@ -10,7 +10,7 @@ import pytest
 
 from nbjobs.exceptions import NotFound
 from nbjobs.protocol import Completed, Counts, JobStatus
-from nbjobs.server.store import JobStore
+from nbjobs.server.store import INTERRUPTED_MESSAGE, JobStore
 
 from .stores import SUMMARY, new_job
 
@@ -138,8 +138,8 @@ async def test_final_states_are_never_overwritten(store: JobStore):
     assert await store.get(job.id) == cancelled
 
 
-async def test_interrupt_own_jobs_leaves_other_servers_and_finished_jobs(make_store):
-    mine, other = await make_store("host-a:1"), await make_store("host-b:2")
+async def test_a_clean_shutdown_interrupts_running_jobs_and_hands_queued_ones_on(make_store):
+    mine, other = await make_store("host-a:1:a"), await make_store("host-b:2:b")
     running, queued, finished = [await new_job(mine) for _ in range(3)]
     await mine.mark_running(running.id)
     await mine.mark_failed(finished.id, "boom")
@@ -147,17 +147,25 @@ async def test_interrupt_own_jobs_leaves_other_servers_and_finished_jobs(make_st
     await other.mark_running(theirs.id)
 
     stopped = await mine.interrupt_own_jobs("The server was shut down.")
-    assert stopped == sorted([running.id, queued.id])
-    for job_id in stopped:
-        job = await mine.get(job_id)
-        assert job.status is JobStatus.INTERRUPTED
-        assert job.error_message == "The server was shut down."
-        assert job.finished_at is not None
+    assert stopped == [running.id]
+    job = await mine.get(running.id)
+    assert job.status is JobStatus.INTERRUPTED
+    assert job.error_message == "The server was shut down."
+    assert job.finished_at is not None
+    assert (await mine.get(queued.id)).status is JobStatus.QUEUED
     assert (await mine.get(theirs.id)).status is JobStatus.RUNNING
     assert (await mine.get(finished.id)).error_message == "boom"
 
+    # Its lease is gone: the next server to reconcile takes the queued job, not the live one's.
+    reconciled = await other.reconcile()
+    assert reconciled.interrupted == []
+    assert [job.id for job in reconciled.adopted] == [queued.id]
+    adopted = await other.get(queued.id)
+    assert (adopted.status, adopted.server_id) == (JobStatus.QUEUED, "host-b:2:b")
+    assert await other.mark_running(queued.id)
 
-async def test_reconcile_at_startup_takes_this_servers_own_id_for_a_dead_one(make_store):
+
+async def test_at_start_this_servers_own_id_is_an_earlier_process(make_store):
     earlier = await make_store()  # an earlier process with the same id (same host, same pid)
     left_running = await new_job(earlier)
     await earlier.mark_running(left_running.id)
@@ -165,9 +173,52 @@ async def test_reconcile_at_startup_takes_this_servers_own_id_for_a_dead_one(mak
     await earlier.close()
 
     restarted = await make_store()
-    assert await restarted.reconcile_at_startup() == sorted([left_running.id, left_queued.id])
-    assert (await restarted.get(left_running.id)).status is JobStatus.INTERRUPTED
-    assert await restarted.reconcile_at_startup() == []  # idempotent
+    reconciled = await restarted.reconcile(at_start=True)
+    assert reconciled.interrupted == [left_running.id]
+    assert [job.id for job in reconciled.adopted] == [left_queued.id]
+    stopped = await restarted.get(left_running.id)
+    assert (stopped.status, stopped.error_message) == (JobStatus.INTERRUPTED, INTERRUPTED_MESSAGE)
+    assert (await restarted.reconcile(at_start=True)).interrupted == []  # idempotent
+    assert (await restarted.reconcile()).adopted == []  # its own queued job is not "adopted" again
+
+
+async def test_a_server_whose_lease_runs_out_is_dead_and_a_live_one_is_not(make_store):
+    alive, dying, survivor = [
+        await make_store(f"host-{name}:1:{name}", lease_seconds=1.0)
+        for name in ("alive", "dying", "survivor")
+    ]
+    theirs = await new_job(alive)
+    await alive.mark_running(theirs.id)
+    lost = await new_job(dying)
+    await dying.mark_running(lost.id)
+    waiting = await new_job(dying)
+
+    await asyncio.sleep(1.3)  # "dying" stops beating; "alive" renews its lease
+    await alive.heartbeat()
+    await survivor.heartbeat()
+    reconciled = await survivor.reconcile()
+    assert reconciled.interrupted == [lost.id]
+    assert [job.id for job in reconciled.adopted] == [waiting.id]
+    assert (await survivor.get(theirs.id)).status is JobStatus.RUNNING
+    assert (await survivor.get(lost.id)).status is JobStatus.INTERRUPTED
+    assert (await alive.reconcile()).adopted == []  # taken once
+
+
+async def test_cancel_a_queued_job_at_once_and_a_running_one_by_request(make_store):
+    here, there = await make_store("host-a:1:a"), await make_store("host-b:2:b")
+    queued, running = await new_job(there), await new_job(there)
+    await there.mark_running(running.id)
+
+    cancelled = await here.cancel_queued(queued.id)
+    assert cancelled is not None and cancelled.status is JobStatus.CANCELLED
+    assert await here.cancel_queued(queued.id) is None
+    assert not await there.mark_running(queued.id)
+    assert await here.cancel_queued(running.id) is None  # running: not this way
+
+    assert await there.cancel_requests([running.id]) == []
+    assert await here.request_cancel(running.id)
+    assert await there.cancel_requests([running.id, queued.id]) == [running.id]
+    assert not await here.request_cancel(queued.id)  # finished: nothing to ask
 
 
 async def test_concurrent_calls_from_the_event_loop(store: JobStore):

@@ -11,6 +11,7 @@ it (the owner's own section, when also set, wins).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import gc
 import logging
@@ -18,6 +19,7 @@ import os
 import re
 import socket
 import urllib.parse
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +38,7 @@ from .jobs import JobIntake
 from .local_executor import LocalExecutor
 from .realtime import Realtime, make_socketio_handler
 from .runner import JobRunner
-from .sqlite_store import SqliteJobStore
+from .sql_store import SqlJobStore
 from .store import JobStore
 
 __all__ = ["ALIASES", "NbJobs"]
@@ -50,6 +52,7 @@ ALIASES: dict[str, type[Configurable]] = {
     "max_concurrent_jobs": JobRunner,
     "progress_min_interval": JobRunner,
     "database_url": JobStore,
+    "lease_seconds": JobStore,
     "cors_allowed_origins": Realtime,
     "redis_url": Realtime,
     "max_upload_bytes": JobIntake,
@@ -86,9 +89,7 @@ class NbJobs(ExtensionApp):
             "IdentityProvider's username owns jobs; auto: single with Jupyter's stock providers."
         ),
     )
-    store_class = Type(
-        SqliteJobStore, klass=JobStore, config=True, help="The job store (a JobStore)."
-    )
+    store_class = Type(SqlJobStore, klass=JobStore, config=True, help="The job store (a JobStore).")
     executor_class = Type(
         LocalExecutor, klass=Executor, config=True, help="What runs jobs (an Executor)."
     )
@@ -104,6 +105,7 @@ class NbJobs(ExtensionApp):
     max_concurrent_jobs = _alias("max_concurrent_jobs")
     progress_min_interval = _alias("progress_min_interval")
     database_url = _alias("database_url")
+    lease_seconds = _alias("lease_seconds")
     cors_allowed_origins = _alias("cors_allowed_origins")
     redis_url = _alias("redis_url")
     max_upload_bytes = _alias("max_upload_bytes")
@@ -139,7 +141,9 @@ class NbJobs(ExtensionApp):
         for folder in (input_dir, output_dir):
             folder.mkdir(parents=True, exist_ok=True)
         config = self.parts_config()
-        self.server_id = f"{socket.gethostname()}:{os.getpid()}"
+        # host:pid finds a crashed server of this host at once; the nonce tells this process
+        # from an earlier one with the same pid (a restarted container).
+        self.server_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.store = self.store_class(
             config=config, data_dir=str(data_dir), server_id=self.server_id
         )
@@ -203,10 +207,8 @@ class NbJobs(ExtensionApp):
         services: Services = self.settings["nbjobs"]
         try:
             await self.store.open()
-            interrupted = await self.store.reconcile_at_startup()
-            if interrupted:
-                self.log.warning("nbjobs: marked interrupted jobs %s (server stopped)", interrupted)
             await self.executor.start()
+            await self.runner.start()
         except Exception as exc:
             self.log.exception("nbjobs: could not start")
             services.startup_error = f"{type(exc).__name__}: {exc}"
@@ -226,6 +228,9 @@ class NbJobs(ExtensionApp):
         return self.runner.busy
 
     async def stop_extension(self) -> None:
+        if self._startup is not None:
+            with contextlib.suppress(Exception):  # a failed start was logged already
+                await self._startup
         await self.runner.stop()
         await self.executor.stop()
         await self.store.close()

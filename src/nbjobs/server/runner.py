@@ -1,6 +1,8 @@
 """``JobRunner``: which jobs run when, and what their messages become.
 
-At most ``max_concurrent_jobs`` jobs run at once; others wait queued, in order. Each running
+At most ``max_concurrent_jobs`` jobs run at once; others wait queued, in order. While it runs,
+the runner keeps this server's lease in the store alive, takes over the queued jobs of servers
+that died, and stops its running jobs that a user cancelled on another server. Each running
 job's messages (``protocol``) are followed here: progress is coalesced per job (the latest
 counts win, at most one event per ``progress_min_interval``) and becomes a ``job:progress``
 event straight from the message, with the store updated alongside; a final message is written
@@ -35,6 +37,7 @@ from ..protocol import (
     terminal_event,
 )
 from ..worker.settings import WorkerJob
+from . import metrics
 from .events import EventSink
 from .executor import Execution, Executor
 from .records import JobRecord, public_job
@@ -43,6 +46,8 @@ from .store import JobStore
 __all__ = ["JobRunner"]
 
 SHUTDOWN_MESSAGE = "The server was shut down before this job finished; submit it again."
+# Seconds between two looks for cancel requests made on other servers, while jobs run here.
+CANCEL_POLL_SECONDS = 1.0
 
 
 @dataclasses.dataclass(eq=False)
@@ -88,6 +93,8 @@ class JobRunner(LoggingConfigurable):
         self._pending: collections.deque[int] = collections.deque()
         self._slots: dict[int, _Slot] = {}
         self._stopping = False
+        self._watch: asyncio.Task[None] | None = None
+        metrics.PROGRESS_INTERVAL_SECONDS.set(self.progress_min_interval)
 
     # -- public ------------------------------------------------------------------------------
 
@@ -96,32 +103,54 @@ class JobRunner(LoggingConfigurable):
         """Whether a job of this runner is queued or running."""
         return bool(self._pending or self._slots)
 
+    async def start(self) -> None:
+        """Take over the jobs a dead server left queued (this one's earlier process too), then
+        keep watching the store (module docstring)."""
+        await self._reconcile(at_start=True)
+        self._watch = asyncio.ensure_future(self._watch_store())
+
     def submit(self, job: JobRecord) -> None:
         """Queue ``job`` (stored as queued); it starts as soon as a slot is free."""
-        self._pending.append(job.id)
+        if job.id not in self._pending and job.id not in self._slots:
+            self._pending.append(job.id)
         self._start_pending()
 
+    def _queue_changed(self) -> None:
+        metrics.QUEUE_LENGTH.set(len(self._pending))
+
     async def cancel(self, job_id: int, owner: str) -> JobRecord:
-        """Cancel a queued job now, or ask a running one to stop between chunks; ``Conflict``
-        for a job that is neither (``NotFound`` for another owner's)."""
+        """Cancel a queued job now, or ask a running one to stop between chunks, whichever
+        server runs it; ``Conflict`` for a finished job (``NotFound`` for another owner's)."""
         job = await self.store.get(job_id, owner=owner)
-        if job.status is JobStatus.QUEUED and job_id in self._pending:
-            self._pending.remove(job_id)
-            cancelled = await self.store.mark_cancelled(job_id)
-            await self._announce(cancelled, JobStatus.CANCELLED)
-            return cancelled
-        slot = self._slots.get(job_id)
-        if job.status.active and slot is not None:
-            slot.cancel()
-            return job
+        if job.status is JobStatus.QUEUED:
+            cancelled = await self.store.cancel_queued(job_id)
+            if cancelled is not None:
+                if job_id in self._pending:
+                    self._pending.remove(job_id)
+                    self._queue_changed()
+                await self._announce(cancelled, JobStatus.CANCELLED)
+                return cancelled
+            job = await self.store.get(job_id)  # it started meanwhile
+        if job.status is JobStatus.RUNNING:
+            slot = self._slots.get(job_id)
+            if slot is not None:
+                slot.cancel()
+                return job
+            if await self.store.request_cancel(job_id):  # running on another server
+                return job
+            job = await self.store.get(job_id)
         raise Conflict(
             f"Job {job_id} is {job.status}; only queued or running jobs can be cancelled."
         )
 
     async def stop(self) -> None:
-        """Server shutdown: stop every job now; they read ``interrupted`` from then on."""
+        """Server shutdown: stop the running jobs now (they read ``interrupted``); the queued
+        ones stay queued for the next server to take over."""
         self._stopping = True
+        if self._watch is not None:
+            self._watch.cancel()
         self._pending.clear()
+        self._queue_changed()
         for slot in list(self._slots.values()):
             if slot.execution is not None:
                 await slot.execution.terminate()
@@ -131,6 +160,43 @@ class JobRunner(LoggingConfigurable):
         if stopped:
             self.log.warning("nbjobs: shutdown interrupted jobs %s", stopped)
 
+    # -- the store: leases, servers that died, cancel requests ---------------------------------
+
+    async def _reconcile(self, *, at_start: bool = False) -> None:
+        reconciled = await self.store.reconcile(at_start=at_start)
+        if reconciled.interrupted:
+            self.log.warning(
+                "nbjobs: marked interrupted jobs %s (their server stopped)", reconciled.interrupted
+            )
+        if reconciled.adopted:
+            self.log.info(
+                "nbjobs: took over queued jobs %s", [job.id for job in reconciled.adopted]
+            )
+        for job in reconciled.adopted:
+            self.submit(job)
+
+    async def _watch_store(self) -> None:
+        loop = asyncio.get_running_loop()
+        beat_every = self.store.lease_seconds / 6
+        next_beat = loop.time() + beat_every
+        while not self._stopping:
+            try:
+                if loop.time() >= next_beat:
+                    next_beat = loop.time() + beat_every
+                    await self.store.heartbeat()
+                    await self._reconcile()
+                    counts = await self.store.count_by_status()
+                    for status in JobStatus:
+                        metrics.JOBS.labels(status.value).set(counts.get(status.value, 0))
+                running = [job_id for job_id, slot in self._slots.items() if slot.execution]
+                for job_id in await self.store.cancel_requests(running):
+                    self._slots[job_id].cancel()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the database may be away for a while: try again later
+                self.log.exception("nbjobs: could not reach the job store")
+            await asyncio.sleep(min(CANCEL_POLL_SECONDS, beat_every))
+
     # -- running -----------------------------------------------------------------------------
 
     def _start_pending(self) -> None:
@@ -138,6 +204,7 @@ class JobRunner(LoggingConfigurable):
             slot = _Slot(self._pending.popleft())
             self._slots[slot.job_id] = slot
             slot.task = asyncio.ensure_future(self._run(slot))
+        self._queue_changed()
 
     async def _run(self, slot: _Slot) -> None:
         try:
@@ -173,6 +240,7 @@ class JobRunner(LoggingConfigurable):
         pending: Progress | None = None  # the latest progress not announced yet
         held: WorkerMessage | None = None  # the message that ended a burst of progress
         last_sent = float("-inf")
+        counted = 0  # rows of this job already in ROWS_PROCESSED
         while True:
             message: WorkerMessage
             if held is not None:
@@ -198,10 +266,12 @@ class JobRunner(LoggingConfigurable):
                         pending = following
                     else:
                         held = following
+                metrics.ROWS_PROCESSED.inc(max(0, pending.counts.processed - counted))
+                counted = max(counted, pending.counts.processed)
             elif isinstance(message, Started):
                 await self.store.update_progress(job.id, Counts(), total=message.total_rows)
             else:
-                await self._finish(job, message, pending)
+                await self._finish(job, message, pending, counted)
                 return
 
     async def _progress(self, job: JobRecord, progress: Progress) -> None:
@@ -218,22 +288,29 @@ class JobRunner(LoggingConfigurable):
         await self.store.update_progress(job.id, counts, total=total)
 
     async def _finish(
-        self, job: JobRecord, message: Completed | Failed | Cancelled, pending: Progress | None
+        self,
+        job: JobRecord,
+        message: Completed | Failed | Cancelled,
+        pending: Progress | None,
+        counted: int,
     ) -> None:
         if isinstance(message, Completed):
+            metrics.ROWS_PROCESSED.inc(max(0, message.counts.processed - counted))
             final = await self.store.mark_completed(job.id, message)
             await self._announce(final, JobStatus.COMPLETED)
-            return
-        if pending is not None:  # the counts the job stopped at
-            await self._progress(job, pending)
-        if isinstance(message, Failed):
-            final = await self.store.mark_failed(
-                job.id, message.error_message, counts=message.counts
-            )
-            await self._announce(final, JobStatus.FAILED)
         else:
-            final = await self.store.mark_cancelled(job.id, counts=message.counts)
-            await self._announce(final, JobStatus.CANCELLED)
+            if pending is not None:  # the counts the job stopped at
+                await self._progress(job, pending)
+            if isinstance(message, Failed):
+                error = message.error_message
+                final = await self.store.mark_failed(job.id, error, counts=message.counts)
+                await self._announce(final, JobStatus.FAILED)
+            else:
+                final = await self.store.mark_cancelled(job.id, counts=message.counts)
+                await self._announce(final, JobStatus.CANCELLED)
+        if final.started_at is not None and final.finished_at is not None:
+            seconds = (final.finished_at - final.started_at).total_seconds()
+            metrics.JOB_SECONDS.labels(final.status.value).observe(seconds)
 
     async def _announce(self, job: JobRecord, status: JobStatus) -> None:
         """Announce that ``job`` became ``status`` (unless the store kept another final status:

@@ -1,0 +1,1 @@
+"""Alembic migrations of the job database, for SQLite and PostgreSQL (run by ``sql_store``)."""

@@ -43,7 +43,7 @@ def main() -> None:
     seconds = []
     for _ in range(args.repeat):
         started = time.perf_counter()
-        prepared = chunk_pool.prepare(normalizer, [chunk], "_valid")
+        prepared = chunk_pool.prepare(normalizer, [chunk], chunk_pool.Rendering("_valid"))
         seconds.append(time.perf_counter() - started)
     print(
         json.dumps(

@@ -101,9 +101,7 @@ def main() -> None:
         csv_path = write(
             Path(tmp) / "contacts.csv", args.rows, seed=args.seed, distinct=args.distinct
         )
-        work = WorkerJob(
-            1, str(csv_path), "csv", TYPED_COLUMNS if args.typed else COLUMNS, {}
-        )
+        work = WorkerJob(1, str(csv_path), "csv", TYPED_COLUMNS if args.typed else COLUMNS, {})
         settings = WorkerSettings(
             output_dir=str(Path(tmp) / "out"),
             chunk_size=args.chunk_size,

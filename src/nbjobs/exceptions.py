@@ -4,9 +4,11 @@ NbJobsError
 ├── BadRequest           400
 │   ├── SpecError        a column spec names an unknown type or a missing column
 │   └── InputError       the input file cannot be read (empty, not UTF-8, malformed)
+├── Forbidden            403: a path the server does not serve (outside its root, hidden)
 ├── NotFound             404: unknown job, or a job of another user
 ├── Conflict             409: the job is not in a state that allows the action
 ├── PayloadTooLarge      413
+├── DiskFull             507: the data directory's disk is full
 ├── JobFailed            raised by the client when a job it waits on failed or was cancelled
 └── ServerUnavailable    503: the client found no server with nbjobs and could not start one
 
@@ -22,6 +24,8 @@ __all__ = [
     "HTTP_STATUS",
     "BadRequest",
     "Conflict",
+    "DiskFull",
+    "Forbidden",
     "InputError",
     "JobFailed",
     "NbJobsError",
@@ -60,6 +64,11 @@ class InputError(BadRequest):
     """The input cannot be read as a table (empty, wrong encoding, malformed CSV, ...)."""
 
 
+class Forbidden(NbJobsError):
+    """The request names something this server does not give out (a file outside its root,
+    or a hidden one)."""
+
+
 class NotFound(NbJobsError):
     """No such job for this user (another user's job is not found either)."""
 
@@ -70,6 +79,11 @@ class Conflict(NbJobsError):
 
 class PayloadTooLarge(NbJobsError):
     """The upload is over ``max_upload_bytes``."""
+
+
+class DiskFull(NbJobsError):
+    """The disk of nbjobs' data directory is full: nothing more can be stored until some space
+    is freed."""
 
 
 class JobFailed(NbJobsError):
@@ -88,9 +102,11 @@ class ServerUnavailable(NbJobsError):
 # The one place an error meets HTTP; a class answers with the status of its nearest listed base.
 HTTP_STATUS: dict[type[NbJobsError], int] = {
     BadRequest: 400,
+    Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
     PayloadTooLarge: 413,
+    DiskFull: 507,
     ServerUnavailable: 503,
     NbJobsError: 500,
 }

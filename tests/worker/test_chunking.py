@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from nbjobs.normalization import Normalizer, results
 from nbjobs.protocol import Cancelled, Completed, Failed, Progress, Started, WorkerMessage
-from nbjobs.worker.chunk_pool import ChunkPool, InProcess, _csv
+from nbjobs.worker.chunk_pool import ChunkPool, InProcess, Rendering, _csv
 from nbjobs.worker.job import run_job
 from nbjobs.worker.outputs import remove_stale_temp_files
 from nbjobs.worker.settings import WorkerJob, WorkerSettings
@@ -148,12 +148,12 @@ def test_the_pool_parses_each_distinct_value_once():
         }
     ).astype(str)
     batches = [[frame.iloc[start : start + 20]] for start in range(0, len(frame), 20)]
-    pool = _RecordingPool(Normalizer(COLUMNS), "_valid", 2)
+    pool = _RecordingPool(Normalizer(COLUMNS), Rendering("_valid"), 2)
     try:
         pooled = list(pool.map(iter(batches)))
     finally:
         pool.close()
-    alone = list(InProcess(Normalizer(COLUMNS), "_valid").map(iter(batches)))
+    alone = list(InProcess(Normalizer(COLUMNS), Rendering("_valid")).map(iter(batches)))
 
     assert len(pool.queued) == len(set(pool.queued))  # nothing parsed twice
     # Every distinct stripped value, and "" (a missing cell) once per type.
@@ -181,12 +181,14 @@ def test_the_pool_gives_the_rows_of_one_process_while_rows_are_dropped(monkeypat
     )
     columns = {"Name": "name", "Email": "email", "Land": "country"}
     batches = [[frame.iloc[start : start + 10]] for start in range(0, len(frame), 10)]
-    pool = ChunkPool(Normalizer(columns, cache_size=cache_size), "_valid", 2)
+    pool = ChunkPool(Normalizer(columns, cache_size=cache_size), Rendering("_valid"), 2)
     try:
         pooled = list(pool.map(iter(batches)))
     finally:
         pool.close()
-    alone = list(InProcess(Normalizer(columns, cache_size=100_000), "_valid").map(iter(batches)))
+    alone = list(
+        InProcess(Normalizer(columns, cache_size=100_000), Rendering("_valid")).map(iter(batches))
+    )
     assert [b.csv for b in pooled] == [b.csv for b in alone]
     assert [b.invalid_csv for b in pooled] == [b.invalid_csv for b in alone]
     assert [b.result.summary for b in pooled] == [b.result.summary for b in alone]

@@ -217,9 +217,7 @@ def test_spec_naming_a_missing_column_fails_with_its_message(make_job):
     job = make_job(contacts_csv(3), columns={"Mobile": "phone"})
     recorder = run(job)
     assert recorder.kinds == ["started", "failed"]
-    assert recorder.last.error_message.startswith(
-        'Column "Mobile" is not in the input.'
-    )
+    assert recorder.last.error_message.startswith('Column "Mobile" is not in the input.')
 
 
 def test_unexpected_errors_are_internal_errors(make_job, tmp_path, capfd):

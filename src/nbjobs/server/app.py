@@ -48,6 +48,7 @@ ALIASES: dict[str, type[Configurable]] = {
     "chunk_size": Executor,
     "chunk_delay": Executor,
     "cache_size": Executor,
+    "csv_escape_formulas": Executor,
     "processes_per_job": LocalExecutor,
     "max_concurrent_jobs": JobRunner,
     "progress_min_interval": JobRunner,
@@ -101,6 +102,7 @@ class NbJobs(ExtensionApp):
     chunk_size = _alias("chunk_size")
     chunk_delay = _alias("chunk_delay")
     cache_size = _alias("cache_size")
+    csv_escape_formulas = _alias("csv_escape_formulas")
     processes_per_job = _alias("processes_per_job")
     max_concurrent_jobs = _alias("max_concurrent_jobs")
     progress_min_interval = _alias("progress_min_interval")
@@ -163,6 +165,7 @@ class NbJobs(ExtensionApp):
             runner=self.runner,
             input_dir=str(input_dir),
             root_dir=self.server.root_dir,
+            allow_hidden=bool(getattr(self.server.contents_manager, "allow_hidden", False)),
         )
         self.settings["nbjobs"] = Services(
             store=self.store,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 
-from traitlets import Float, Int, Unicode
+from traitlets import Bool, Float, Int, Unicode
 from traitlets.config import LoggingConfigurable
 
 from ..normalization.engine import DEFAULT_CACHE_SIZE
@@ -67,6 +67,15 @@ class Executor(LoggingConfigurable):
             "save memory, 0 to remember nothing."
         ),
     )
+    csv_escape_formulas = Bool(
+        True,
+        config=True,
+        help=(
+            "Put a ' before text that a spreadsheet would run as a formula (starting with =, +, "
+            "-, @, tab or carriage return, and not a plain number) in the CSV outputs (OWASP's "
+            "CSV-injection advice). The Parquet output is never changed."
+        ),
+    )
     output_dir = Unicode(help="Where outputs are written (set by the extension).")
 
     def settings(self) -> WorkerSettings:
@@ -76,6 +85,7 @@ class Executor(LoggingConfigurable):
             chunk_size=self.chunk_size,
             chunk_delay=self.chunk_delay,
             cache_size=self.cache_size,
+            escape_formulas=self.csv_escape_formulas,
         )
 
     async def start(self) -> None:

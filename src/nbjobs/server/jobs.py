@@ -11,17 +11,26 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import errno
 import os
 import shutil
+import stat
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from traitlets import Int, Unicode
+from traitlets import Bool, Int, Unicode
 from traitlets.config import LoggingConfigurable
 
-from ..exceptions import BadRequest, NotFound, PayloadTooLarge, SpecError
+from ..exceptions import (
+    BadRequest,
+    DiskFull,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    SpecError,
+)
 from ..normalization import FIELD_TYPES, validate_options, validate_spec
 from ..worker.inputs import format_for, inspect_input, iter_chunks
 from .records import JobRecord
@@ -56,6 +65,7 @@ class JobIntake(LoggingConfigurable):
     )
     input_dir = Unicode(help="Where inputs are staged (set by the extension).")
     root_dir = Unicode(help="The Jupyter server's root directory (set by the extension).")
+    allow_hidden = Bool(False, help="Whether hidden files are served (ContentsManager's).")
 
     def __init__(self, *, store: JobStore, runner: JobRunner, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -86,7 +96,16 @@ class JobIntake(LoggingConfigurable):
                 temp.unlink(missing_ok=True)
                 raise
 
-        await asyncio.get_running_loop().run_in_executor(None, stage)
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, stage)
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise DiskFull(
+                    f"The disk of nbjobs' data directory ({self.input_dir}) is full: the input "
+                    "cannot be stored. Free some space (or ask the server's administrator to) "
+                    "and submit it again."
+                ) from None
+            raise
         return final
 
     async def stage_upload(
@@ -98,21 +117,57 @@ class JobIntake(LoggingConfigurable):
         return Staged(await self._stage(fmt, lambda path: path.write_bytes(body)), name, fmt)
 
     def source_path(self, relative: str) -> Path:
-        """The file ``relative`` names under the server root; refuses anything outside it."""
+        """The regular file ``relative`` names under the server root, as Jupyter's contents
+        API would serve it: nothing outside the root (``..``, an absolute path, a symlink
+        pointing out: 400), nothing hidden unless the server shows hidden files (403), no
+        directory, device or pipe (400)."""
+        if "\0" in relative or not relative.strip():
+            raise BadRequest('"path" must name a file inside the server root directory.')
+        if os.path.isabs(relative):
+            raise BadRequest(
+                f'"{relative}" is outside the server root directory: give a path relative to it.'
+            )
         root = Path(self.root_dir).resolve()
         source = (root / relative).resolve()
         if root != source and root not in source.parents:
             raise BadRequest(f'"{relative}" is outside the server root directory.')
-        if not source.is_file():
-            raise NotFound(f'No file "{relative}" in the server root directory.')
+        hidden = [part for part in source.relative_to(root).parts if part.startswith(".")]
+        if hidden and not self.allow_hidden:
+            raise Forbidden(
+                f'"{relative}" is a hidden file, which this server does not serve '
+                "(ContentsManager.allow_hidden)."
+            )
+        try:
+            mode = source.stat().st_mode
+        except OSError:
+            raise NotFound(f'No file "{relative}" in the server root directory.') from None
+        if not stat.S_ISREG(mode):
+            raise BadRequest(f'"{relative}" is not a regular file.')
         return source
 
     async def stage_path(self, relative: str) -> Staged:
         """A copy of a file under the root, so a later edit cannot change a queued job."""
         source = self.source_path(relative)
-        self.check_size(source.stat().st_size, "file")
         fmt = format_for(source.name, None)
-        path = await self._stage(fmt, lambda path: shutil.copyfile(source, path))
+
+        def copy(path: Path) -> None:
+            # Opened without following a link and checked again once open: a file swapped
+            # for a link (or a pipe) after the checks above is refused, not read.
+            fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            with os.fdopen(fd, "rb") as file:
+                info = os.fstat(file.fileno())
+                if not stat.S_ISREG(info.st_mode):
+                    raise BadRequest(f'"{relative}" is not a regular file.')
+                self.check_size(info.st_size, "file")
+                with open(path, "wb") as target:
+                    shutil.copyfileobj(file, target, 1 << 20)
+
+        try:
+            path = await self._stage(fmt, copy)
+        except OSError as exc:
+            if exc.errno != errno.ELOOP:  # it became a link since it was checked
+                raise
+            raise BadRequest(f'"{relative}" is a link now, not the file it was.') from None
         return Staged(path, source.name, fmt)
 
     def remove_stale_uploads(self) -> int:

@@ -24,6 +24,7 @@ import contextlib
 import dataclasses
 import multiprocessing
 import queue
+import re
 import threading
 from collections.abc import Iterator
 from typing import Any, NoReturn
@@ -44,7 +45,9 @@ __all__ = [
     "ChunkPool",
     "InProcess",
     "PreparedBatch",
+    "Rendering",
     "batches",
+    "neutralize",
     "open_pool",
     "prepare",
     "render",
@@ -60,6 +63,43 @@ BATCH_ROWS = 10_000
 TASK_VALUES = 1000
 # Batches planned (and their values queued) ahead of the one being finished.
 LOOKAHEAD = 4
+
+
+@dataclasses.dataclass(frozen=True)
+class Rendering:
+    """How a job's batches are written. ``valid_column``: the name of its validity column in
+    the output (``_valid``, or ``_valid_1`` when the input has a ``_valid``).
+    ``escape_formulas``: in the CSV outputs, a text that a spreadsheet would run as a formula
+    (it starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return, and is not a plain
+    number such as ``-5`` or ``+14155552671``) gets a ``'`` in front, as OWASP's advice on CSV
+    injection has it (https://owasp.org/www-community/attacks/CSV_Injection); the header too.
+    The Parquet output keeps every value as it is."""
+
+    valid_column: str
+    escape_formulas: bool = True
+
+
+# What a spreadsheet reads as the start of a formula, and the numbers it starts.
+_FORMULA_FIRST = pa.array(["=", "+", "-", "@", "\t", "\r"])
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(?:[.,][0-9]+)*")
+
+
+def neutralize(text: str) -> str:
+    """``text`` as the CSV outputs write it with ``escape_formulas`` (``Rendering``)."""
+    if text and text[0] in "=+-@\t\r" and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def _neutralize_column(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """``neutralize`` over a text column, by Arrow (no Python per value)."""
+    starts = pc.is_in(pc.utf8_slice_codeunits(column, 0, 1), value_set=_FORMULA_FIRST)
+    if not pc.any(starts).as_py():
+        return column
+    number = pc.match_substring_regex(column, f"^{_PLAIN_NUMBER.pattern}$")
+    risky = pc.and_(starts, pc.invert(number))
+    quoted = pc.replace_substring_regex(column, pattern="^", replacement="'")
+    return pc.if_else(risky, quoted, column)
 
 
 @dataclasses.dataclass
@@ -78,19 +118,25 @@ class PreparedBatch:
     invalid_csv: bytes
     table: pa.Table
 
-    def header(self) -> bytes:
-        return self.result.frame.to_csv(index=False, lineterminator="\n").encode()
+    def header(self, rendering: Rendering) -> bytes:
+        """The CSV outputs' header row."""
+        frame = self.result.frame
+        if rendering.escape_formulas:
+            frame = frame.rename(columns=lambda name: neutralize(str(name)))
+        return frame.to_csv(index=False, lineterminator="\n").encode()
 
 
-def prepare(normalizer: Normalizer, chunks: list[pd.DataFrame], valid_column: str) -> PreparedBatch:
+def prepare(
+    normalizer: Normalizer, chunks: list[pd.DataFrame], rendering: Rendering
+) -> PreparedBatch:
     """Normalize ``chunks`` as one table and render it for the three outputs."""
-    return render(normalizer.normalize_chunk(_concat(chunks)), chunks, valid_column)
+    return render(normalizer.normalize_chunk(_concat(chunks)), chunks, rendering)
 
 
-def render(result: ChunkResult, chunks: list[pd.DataFrame], valid_column: str) -> PreparedBatch:
+def render(result: ChunkResult, chunks: list[pd.DataFrame], rendering: Rendering) -> PreparedBatch:
     """``result``, the normalized ``chunks``, rendered for the three outputs."""
     frame = result.frame
-    valid = frame[valid_column].astype(bool).to_numpy()
+    valid = frame[rendering.valid_column].astype(bool).to_numpy()
     sizes, start = [], 0
     for chunk in chunks:
         sizes.append((len(chunk), int(valid[start : start + len(chunk)].sum())))
@@ -100,8 +146,10 @@ def render(result: ChunkResult, chunks: list[pd.DataFrame], valid_column: str) -
     return PreparedBatch(
         result=dataclasses.replace(result, frame=frame.iloc[:0]),
         chunks=sizes,
-        csv=_csv(frame, table),
-        invalid_csv=_csv(frame, table, invalid) if invalid.any() else b"",
+        csv=_csv(frame, table, escape=rendering.escape_formulas),
+        invalid_csv=(
+            _csv(frame, table, invalid, escape=rendering.escape_formulas) if invalid.any() else b""
+        ),
         table=table,
     )
 
@@ -128,9 +176,11 @@ def batches(chunks: Iterator[pd.DataFrame], most: int) -> Iterator[list[pd.DataF
         yield batch
 
 
-def _csv(frame: pd.DataFrame, table: pa.Table, rows: np.ndarray | None = None) -> bytes:
+def _csv(
+    frame: pd.DataFrame, table: pa.Table, rows: np.ndarray | None = None, *, escape: bool = False
+) -> bytes:
     """``frame`` (``table`` is the same in Arrow), or its ``rows`` (a mask), as CSV without a
-    header.
+    header; with ``escape``, formulas neutralized (``Rendering.escape_formulas``).
 
     Tables of text, booleans and integers (the engine's output, and every CSV input) are
     written by Arrow's CSV writer (C++, a tenth of the csv module's time): booleans as
@@ -143,15 +193,21 @@ def _csv(frame: pd.DataFrame, table: pa.Table, rows: np.ndarray | None = None) -
     columns = []
     for column in table.columns:
         kind = column.type
+        text = pa.types.is_string(kind) or pa.types.is_large_string(kind)
         if pa.types.is_boolean(kind):
             column = pc.if_else(column, "True", "False")
-        elif not (
-            pa.types.is_string(kind)
-            or pa.types.is_large_string(kind)
-            or pa.types.is_integer(kind)
-            or pa.types.is_null(kind)
-        ):
+        elif text and escape:
+            column = _neutralize_column(column)
+        elif not (text or pa.types.is_integer(kind) or pa.types.is_null(kind)):
             frame = frame if rows is None else frame[rows]
+            if escape:
+                frame = frame.apply(
+                    lambda cells: (
+                        cells.map(lambda v: neutralize(v) if isinstance(v, str) else v)
+                        if cells.dtype == object or pd.api.types.is_string_dtype(cells)
+                        else cells
+                    )
+                )
             return frame.to_csv(header=False, index=False, lineterminator="\n").encode()
         columns.append(column)
     sink = pa.BufferOutputStream()
@@ -167,13 +223,13 @@ _CSV_OPTIONS = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
 class InProcess:
     """The pool of one: batches normalized in the calling process, lazily (read one, do one)."""
 
-    def __init__(self, normalizer: Normalizer, valid: str) -> None:
+    def __init__(self, normalizer: Normalizer, rendering: Rendering) -> None:
         self.normalizer = normalizer
-        self.valid_column = valid
+        self.rendering = rendering
 
     def map(self, batches: Iterator[list[pd.DataFrame]]) -> Iterator[PreparedBatch]:
         for batch in batches:
-            yield prepare(self.normalizer, batch, self.valid_column)
+            yield prepare(self.normalizer, batch, self.rendering)
 
     def close(self) -> None:
         pass
@@ -189,9 +245,9 @@ class ChunkPool:
     can block on a full pipe while the other does too.
     """
 
-    def __init__(self, normalizer: Normalizer, valid: str, processes: int) -> None:
+    def __init__(self, normalizer: Normalizer, rendering: Rendering, processes: int) -> None:
         self.normalizer = normalizer
-        self.valid_column = valid
+        self.rendering = rendering
         self._tasks: queue.SimpleQueue[_Task | None] = queue.SimpleQueue()
         self._done: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
         # Values queued or being parsed, per field type: a later batch waits for their task.
@@ -251,7 +307,7 @@ class ChunkPool:
             while not all(task.done for task in awaited):
                 self._collect(block=True)
             self._check_alive()
-            yield render(self.normalizer.finish(plan), batch, self.valid_column)
+            yield render(self.normalizer.finish(plan), batch, self.rendering)
         source.raise_error()
 
     def _submit(self, plan: Plan) -> set[_Task]:
@@ -350,12 +406,14 @@ class _Task:
         self.kind, self.values, self.plans, self.done = kind, values, plans, False
 
 
-def open_pool(normalizer: Normalizer, valid: str, processes: int) -> InProcess | ChunkPool:
-    """The pool of ``processes`` for a job that ``normalizer`` normalizes; ``valid``: the name
-    of its validity column in the output."""
+def open_pool(
+    normalizer: Normalizer, rendering: Rendering, processes: int
+) -> InProcess | ChunkPool:
+    """The pool of ``processes`` for a job that ``normalizer`` normalizes and ``rendering``
+    writes."""
     if processes <= 1:
-        return InProcess(normalizer, valid)
-    return ChunkPool(normalizer, valid, processes)
+        return InProcess(normalizer, rendering)
+    return ChunkPool(normalizer, rendering, processes)
 
 
 class _Source:

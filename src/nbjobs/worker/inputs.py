@@ -91,7 +91,7 @@ def inspect_input(path: str, fmt: str) -> InputInfo:
     """Column names and, where cheap, the row count; of a CSV reads only the first block."""
     _check_not_empty(path)
     if fmt == "csv":
-        _check_not_utf16(path)
+        _check_plain_text(path)
         with _csv_errors(path), _CsvStream(path) as stream:
             if not any(batch.num_rows for batch in stream):  # stops at the first rows
                 raise InputError("The file has a header row but no data rows.")
@@ -511,17 +511,43 @@ def _check_not_empty(path: str) -> None:
         raise InputError("The file is empty.")
 
 
-def _check_not_utf16(path: str) -> None:
-    # Excel's "Unicode text" export is UTF-16; parsed as UTF-8 it looks like one odd column.
+# The first bytes of compressed files that are sometimes named .csv.
+_COMPRESSED = {
+    b"\x1f\x8b": "gzip-compressed",
+    b"PK\x03\x04": "a zip archive",
+    b"BZh": "bzip2-compressed",
+    b"\xfd7zXZ\x00": "xz-compressed",
+    b"\x28\xb5\x2f\xfd": "zstd-compressed",
+}
+
+
+def _check_plain_text(path: str) -> None:
+    """Refuse what is not UTF-8 text at all, with what it is instead."""
     with open(path, "rb") as handle:
-        start = handle.read(4)
-    if start[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(start) == 4 and start[1::2] == b"\0\0"):
+        start = handle.read(8)
+    for magic, what in _COMPRESSED.items():
+        if start.startswith(magic):
+            raise InputError(
+                f"The file is {what}, not CSV text. Extract the CSV file and submit that."
+            )
+    # Excel's "Unicode text" export is UTF-16; parsed as UTF-8 it looks like one odd column.
+    if start[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(start) >= 4 and start[1:4:2] == b"\0\0"):
         raise InputError(
             "The file is UTF-16 text, not UTF-8. Save it as UTF-8 (CSV UTF-8) and submit it again."
         )
 
 
+# Wider tables are refused: every column becomes an output column, and a header of this many
+# names is a file that is not a table (or a table no spreadsheet opens).
+MAX_COLUMNS = 10_000
+
+
 def _check_header(names: list[str]) -> None:
+    if len(names) > MAX_COLUMNS:
+        raise InputError(
+            f"The file has {len(names):,} columns; nbjobs reads at most {MAX_COLUMNS:,}. "
+            "Keep the columns to normalize (and the ones to carry along) and submit it again."
+        )
     blank = [str(i + 1) for i, name in enumerate(names) if not str(name).strip()]
     if blank:
         raise InputError(

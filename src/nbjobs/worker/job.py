@@ -10,6 +10,7 @@ local worker process; ``run_job`` is the loop itself, which any executor can cal
 from __future__ import annotations
 
 import contextlib
+import errno
 import signal
 import sys
 import time
@@ -20,7 +21,7 @@ from typing import Any
 from ..exceptions import InputError, SpecError
 from ..normalization import Normalizer, Summary, status_columns
 from ..protocol import Cancelled, Completed, Counts, Failed, Progress, Started, WorkerMessage
-from .chunk_pool import BATCH_ROWS, batches, open_pool
+from .chunk_pool import BATCH_ROWS, Rendering, batches, open_pool
 from .inputs import count_rows, inspect_input, iter_chunks
 from .outputs import Outputs
 from .settings import WorkerJob, WorkerSettings
@@ -56,12 +57,13 @@ def run_job(
         normalizer = Normalizer(job.columns, job.options, cache_size=settings.cache_size)
         # The engine's validity column: "_valid", or "_valid_1" if the input has a "_valid".
         valid_column = status_columns(info.columns, normalizer.spec).valid
+        rendering = Rendering(valid_column, escape_formulas=settings.escape_formulas)
         summary = Summary()  # per-column counts, summed over the chunks
         # No more processes than chunks, and none for a small job.
         processes = min(settings.processes, -(-total // settings.chunk_size))
         if total <= settings.pool_min_rows:
             processes = 1
-        pool = open_pool(normalizer, valid_column, processes)
+        pool = open_pool(normalizer, rendering, processes)
         # Chunks one by one when pausing after each (a demo); else in batches (chunk_pool).
         most = 1 if settings.chunk_delay else max(1, BATCH_ROWS // settings.chunk_size)
         stopped = False
@@ -70,7 +72,7 @@ def run_job(
             for prepared in pool.map(batches(chunks, most)):
                 if stopped := cancelled():
                     break
-                outputs.append(prepared)
+                outputs.append(prepared, rendering)
                 summary += prepared.result.summary
                 for rows, valid in prepared.chunks:
                     if stopped := cancelled():
@@ -94,9 +96,15 @@ def run_job(
         outputs.discard()
         send(Failed(error_message=exc.message, counts=counts))
     except Exception as exc:
-        traceback.print_exc(file=sys.stderr)
         outputs.discard()
-        message = f"Internal error while normalizing ({type(exc).__name__}: {exc})"
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            message = (
+                f"Disk full: the outputs could not be written to {settings.output_dir} "
+                f"({exc.strerror}). Free some space there and submit the job again."
+            )
+        else:
+            traceback.print_exc(file=sys.stderr)
+            message = f"Internal error while normalizing ({type(exc).__name__}: {exc})"
         send(Failed(error_message=message, counts=counts))
     finally:
         outputs.discard()  # a no-op once committed

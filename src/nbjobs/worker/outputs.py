@@ -22,7 +22,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .chunk_pool import PreparedBatch
+from .chunk_pool import PreparedBatch, Rendering
 
 __all__ = ["Outputs", "remove_stale_temp_files"]
 
@@ -172,15 +172,15 @@ class Outputs:
         self.output_dir, self.job_id = output_dir, job_id
         self.files: list[Any] = []  # created with the first chunk; the main CSV is last
 
-    def append(self, chunk: PreparedBatch) -> None:
+    def append(self, chunk: PreparedBatch, rendering: Rendering) -> None:
         if not self.files:
-            self._open(chunk)
+            self._open(chunk, rendering)
         parquet, invalid, main = self.files
         main.append(chunk.csv)
         invalid.append(chunk.invalid_csv)
         parquet.append(chunk.table)
 
-    def _open(self, first: PreparedBatch) -> None:
+    def _open(self, first: PreparedBatch, rendering: Rendering) -> None:
         directory, job_id = self.output_dir, self.job_id
         os.makedirs(directory, exist_ok=True)
         try:
@@ -190,7 +190,7 @@ class Outputs:
         except BaseException:
             self.discard()
             raise
-        header = first.header()
+        header = first.header(rendering)
         for output in self.files[1:]:
             output.append(header)
 

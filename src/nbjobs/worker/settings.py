@@ -37,6 +37,8 @@ class WorkerSettings:
     the worker itself, as does a job of at most ``pool_min_rows`` rows (default 20,000):
     starting a pool costs about a second, more than such a job takes alone.
     ``cache_size``: parsed values a job remembers per field type (``Normalizer``).
+    ``escape_formulas``: neutralize spreadsheet formulas in the CSV outputs
+    (``chunk_pool.Rendering``).
     """
 
     output_dir: str
@@ -45,3 +47,4 @@ class WorkerSettings:
     processes: int = 1
     cache_size: int = DEFAULT_CACHE_SIZE
     pool_min_rows: int = 20_000
+    escape_formulas: bool = True

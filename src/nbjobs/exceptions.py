@@ -7,7 +7,9 @@ NbJobsError
 ├── Forbidden            403: a path the server does not serve (outside its root, hidden)
 ├── NotFound             404: unknown job, or a job of another user
 ├── Conflict             409: the job is not in a state that allows the action
+├── Gone                 410: the job's files were removed by retention
 ├── PayloadTooLarge      413
+├── QuotaExceeded        429: too many queued jobs, or too many stored output bytes
 ├── DiskFull             507: the data directory's disk is full
 ├── JobFailed            raised by the client when a job it waits on failed or was cancelled
 └── ServerUnavailable    503: the client found no server with nbjobs and could not start one
@@ -26,11 +28,13 @@ __all__ = [
     "Conflict",
     "DiskFull",
     "Forbidden",
+    "Gone",
     "InputError",
     "JobFailed",
     "NbJobsError",
     "NotFound",
     "PayloadTooLarge",
+    "QuotaExceeded",
     "ServerUnavailable",
     "SpecError",
     "error_class_for",
@@ -77,8 +81,16 @@ class Conflict(NbJobsError):
     """The job's status does not allow the action (cancel a finished job, download too soon)."""
 
 
+class Gone(NbJobsError):
+    """The job's input and outputs were removed by retention; its record stays."""
+
+
 class PayloadTooLarge(NbJobsError):
     """The upload is over ``max_upload_bytes``."""
+
+
+class QuotaExceeded(NbJobsError):
+    """The user has as many queued jobs, or stores as many output bytes, as the server allows."""
 
 
 class DiskFull(NbJobsError):
@@ -105,7 +117,9 @@ HTTP_STATUS: dict[type[NbJobsError], int] = {
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
+    Gone: 410,
     PayloadTooLarge: 413,
+    QuotaExceeded: 429,
     DiskFull: 507,
     ServerUnavailable: 503,
     NbJobsError: 500,

@@ -90,7 +90,8 @@ ALL_EVENTS: Final = (PROGRESS, COMPLETED, FAILED, CANCELLED)
 
 class PublicJob(TypedDict):
     """A job as REST returns it (``GET jobs/{jobId}``), camelCase. ``summary``: the per-column
-    counts of a completed job (``normalization.summary``), in no event payload."""
+    counts of a completed job (``normalization.summary``), in no event payload. An expired
+    job (``expiredAt``) has no output URLs any more."""
 
     jobId: int
     status: str
@@ -109,6 +110,7 @@ class PublicJob(TypedDict):
     columns: dict[str, Any]
     options: dict[str, Any]
     summary: list[dict[str, Any]] | None
+    expiredAt: str | None  # retention removed its input and outputs then
 
 
 class ProgressPayload(TypedDict):

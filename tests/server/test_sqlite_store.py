@@ -16,7 +16,7 @@ from nbjobs.server.store import INTERRUPTED_MESSAGE
 
 from .stores import HOST, ME, SUMMARY, new_job
 
-HEAD = "0003"
+HEAD = "0004"
 
 # The first schema, as the nbjobs before Alembic created it (SQLite user_version 1).
 FIRST_SCHEMA = """

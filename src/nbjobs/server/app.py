@@ -57,6 +57,9 @@ ALIASES: dict[str, type[Configurable]] = {
     "cors_allowed_origins": Realtime,
     "redis_url": Realtime,
     "max_upload_bytes": JobIntake,
+    "max_queued_jobs_per_user": JobIntake,
+    "max_output_bytes_per_user": JobIntake,
+    "retention_days": JobRunner,
 }
 
 
@@ -111,6 +114,9 @@ class NbJobs(ExtensionApp):
     cors_allowed_origins = _alias("cors_allowed_origins")
     redis_url = _alias("redis_url")
     max_upload_bytes = _alias("max_upload_bytes")
+    max_queued_jobs_per_user = _alias("max_queued_jobs_per_user")
+    max_output_bytes_per_user = _alias("max_output_bytes_per_user")
+    retention_days = _alias("retention_days")
 
     @property
     def server(self) -> ServerApp:

@@ -19,6 +19,7 @@ from tornado import web
 from ..exceptions import (
     BadRequest,
     Conflict,
+    Gone,
     NbJobsError,
     NotFound,
     ServerUnavailable,
@@ -249,6 +250,11 @@ class DownloadHandler(NbJobsHandler):
         if job.status is not JobStatus.COMPLETED:
             raise Conflict(
                 f"Job {job.id} is {job.status}; its output is available once it completes."
+            )
+        if job.expired_at is not None:
+            raise Gone(
+                f"The outputs of job {job.id} were removed on {job.expired_at:%Y-%m-%d}: this "
+                "server keeps them NbJobs.retention_days days."
             )
         fmt = self.get_query_argument("format", "csv")
         if fmt not in MEDIA_TYPES:

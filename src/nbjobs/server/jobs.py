@@ -29,9 +29,11 @@ from ..exceptions import (
     Forbidden,
     NotFound,
     PayloadTooLarge,
+    QuotaExceeded,
     SpecError,
 )
 from ..normalization import FIELD_TYPES, validate_options, validate_spec
+from ..protocol import JobStatus
 from ..worker.inputs import format_for, inspect_input, iter_chunks
 from .records import JobRecord
 from .runner import JobRunner
@@ -62,6 +64,21 @@ class JobIntake(LoggingConfigurable):
 
     max_upload_bytes = Int(
         512 * 1024 * 1024, config=True, help="Largest accepted input, in bytes (413 above)."
+    )
+    max_queued_jobs_per_user = Int(
+        100,
+        min=1,
+        config=True,
+        help="Jobs one user may have queued at once; another submission gets 429.",
+    )
+    max_output_bytes_per_user = Int(
+        0,
+        min=0,
+        config=True,
+        help=(
+            "Bytes the outputs of one user's jobs may take (until retention removes them); a "
+            "submission beyond gets 429. 0: no limit."
+        ),
     )
     input_dir = Unicode(help="Where inputs are staged (set by the extension).")
     root_dir = Unicode(help="The Jupyter server's root directory (set by the extension).")
@@ -193,6 +210,7 @@ class JobIntake(LoggingConfigurable):
         ``columns``: a spec, or ``"auto"`` (every column detected), or a spec with ``"auto"``
         types. On any error the staged input is removed."""
         try:
+            await self._check_quotas(owner)
             loop = asyncio.get_running_loop()
             info = await loop.run_in_executor(None, inspect_input, str(staged.path), staged.fmt)
             if columns == AUTO or (isinstance(columns, dict) and AUTO in columns.values()):
@@ -212,6 +230,27 @@ class JobIntake(LoggingConfigurable):
             raise
         self.runner.submit(job)
         return job
+
+    async def _check_quotas(self, owner: str) -> None:
+        queued = [
+            job
+            for job in await self.store.list_active(owner=owner)
+            if job.status is JobStatus.QUEUED
+        ]
+        if len(queued) >= self.max_queued_jobs_per_user:
+            raise QuotaExceeded(
+                f"You have {len(queued):,} jobs queued, as many as this server takes "
+                f"(NbJobs.max_queued_jobs_per_user); submit more once some have started."
+            )
+        if self.max_output_bytes_per_user:
+            stored = await self.store.output_bytes_of(owner)
+            if stored >= self.max_output_bytes_per_user:
+                raise QuotaExceeded(
+                    f"The outputs of your jobs take {stored:,} bytes, as much as this server "
+                    f"keeps per user ({self.max_output_bytes_per_user:,}, "
+                    "NbJobs.max_output_bytes_per_user); they are removed after the server's "
+                    "retention_days, or ask its administrator."
+                )
 
 
 def detect_spec(path: str, fmt: str, columns: Any) -> dict[str, Any]:

@@ -25,7 +25,7 @@ class JobRecord:
 
     ``server_id``: the server instance running the job (or, while it is queued, the one that
     accepted it); ``cancel_requested``: a cancel asked on another instance, for the running
-    one to act on."""
+    one to act on. A job whose ``expired_at`` is set keeps its row, but its files are gone."""
 
     id: int
     owner: str
@@ -49,6 +49,8 @@ class JobRecord:
     parquet_path: str | None = None  # the same output as Parquet
     summary: list[dict[str, Any]] | None = None  # per-column counts, once completed
     cancel_requested: bool = False
+    output_bytes: int | None = None  # the outputs' size, once completed
+    expired_at: datetime | None = None  # when retention removed its input and outputs
 
     def __post_init__(self) -> None:
         self.status = JobStatus(self.status)
@@ -56,7 +58,7 @@ class JobRecord:
 
 def public_job(job: JobRecord, base_url: str) -> PublicJob:
     """The job as REST returns it: the event keys plus status, times, input name and columns."""
-    completed = job.status is JobStatus.COMPLETED
+    completed = job.status is JobStatus.COMPLETED and job.expired_at is None
     return {
         "jobId": job.id,
         "status": job.status.value,
@@ -74,5 +76,6 @@ def public_job(job: JobRecord, base_url: str) -> PublicJob:
         "inputName": job.input_name,
         "columns": dict(job.columns),
         "options": dict(job.options),
-        "summary": job.summary if completed else None,
+        "summary": job.summary if job.status is JobStatus.COMPLETED else None,
+        "expiredAt": _iso(job.expired_at),
     }

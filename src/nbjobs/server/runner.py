@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import dataclasses
+import os
+from datetime import timedelta
 from typing import Any
 
 from traitlets import Float, Int
@@ -40,7 +43,7 @@ from ..worker.settings import WorkerJob
 from . import metrics
 from .events import EventSink
 from .executor import Execution, Executor
-from .records import JobRecord, public_job
+from .records import JobRecord, public_job, utcnow
 from .store import JobStore
 
 __all__ = ["JobRunner"]
@@ -48,6 +51,8 @@ __all__ = ["JobRunner"]
 SHUTDOWN_MESSAGE = "The server was shut down before this job finished; submit it again."
 # Seconds between two looks for cancel requests made on other servers, while jobs run here.
 CANCEL_POLL_SECONDS = 1.0
+# Seconds between two sweeps for jobs older than retention_days.
+RETENTION_SWEEP_SECONDS = 3600.0
 
 
 @dataclasses.dataclass(eq=False)
@@ -74,6 +79,15 @@ class JobRunner(LoggingConfigurable):
     )
     progress_min_interval = Float(
         0.1, config=True, help="At most one job:progress event per job per this many seconds."
+    )
+    retention_days = Float(
+        0.0,
+        min=0.0,
+        config=True,
+        help=(
+            "Days a finished job's input and outputs are kept; then they are removed and the job "
+            "stays listed, expired. 0: kept for good."
+        ),
     )
 
     def __init__(
@@ -179,8 +193,12 @@ class JobRunner(LoggingConfigurable):
         loop = asyncio.get_running_loop()
         beat_every = self.store.lease_seconds / 6
         next_beat = loop.time() + beat_every
+        next_sweep = loop.time()
         while not self._stopping:
             try:
+                if self.retention_days and loop.time() >= next_sweep:
+                    next_sweep = loop.time() + RETENTION_SWEEP_SECONDS
+                    await self.expire_old_jobs()
                 if loop.time() >= next_beat:
                     next_beat = loop.time() + beat_every
                     await self.store.heartbeat()
@@ -196,6 +214,21 @@ class JobRunner(LoggingConfigurable):
             except Exception:  # the database may be away for a while: try again later
                 self.log.exception("nbjobs: could not reach the job store")
             await asyncio.sleep(min(CANCEL_POLL_SECONDS, beat_every))
+
+    async def expire_old_jobs(self) -> list[int]:
+        """Remove the input and outputs of jobs finished more than ``retention_days`` ago (the
+        rows stay, expired); returns their ids."""
+        before = utcnow() - timedelta(days=self.retention_days)
+        expired: list[int] = []
+        loop = asyncio.get_running_loop()
+        while jobs := await self.store.expirable(before):
+            for job in jobs:
+                await loop.run_in_executor(None, _remove_files, job)
+            await self.store.mark_expired([job.id for job in jobs])
+            expired += [job.id for job in jobs]
+        if expired:
+            self.log.info("nbjobs: removed the files of %d jobs past retention", len(expired))
+        return expired
 
     # -- running -----------------------------------------------------------------------------
 
@@ -296,7 +329,9 @@ class JobRunner(LoggingConfigurable):
     ) -> None:
         if isinstance(message, Completed):
             metrics.ROWS_PROCESSED.inc(max(0, message.counts.processed - counted))
-            final = await self.store.mark_completed(job.id, message)
+            loop = asyncio.get_running_loop()
+            size = await loop.run_in_executor(None, _output_bytes, message)
+            final = await self.store.mark_completed(job.id, message, output_bytes=size)
             await self._announce(final, JobStatus.COMPLETED)
         else:
             if pending is not None:  # the counts the job stopped at
@@ -322,3 +357,16 @@ class JobRunner(LoggingConfigurable):
             await self.events.emit(PROGRESS, progress_payload(public), owner=job.owner)
         event, payload = terminal_event(public)
         await self.events.emit(event, payload, owner=job.owner)
+
+
+def _output_bytes(done: Completed) -> int:
+    return sum(
+        os.path.getsize(path) for path in (done.output_path, done.invalid_path, done.parquet_path)
+    )
+
+
+def _remove_files(job: JobRecord) -> None:
+    for path in (job.input_path, job.output_path, job.invalid_path, job.parquet_path):
+        if path:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)

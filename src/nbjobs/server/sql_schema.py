@@ -56,6 +56,8 @@ jobs = Table(
     Column("summary", Text),  # JSON, ``Summary.to_json``; NULL until completed
     # Asked on another server instance; the one running the job stops it between chunks.
     Column("cancel_requested", Boolean, nullable=False, server_default=false()),
+    Column("output_bytes", BigInteger),  # the three outputs of a completed job, for quotas
+    Column("expired_at", Text),  # when retention removed the job's files; the row stays
     CheckConstraint(STATUS_CHECK, name="jobs_status"),
     Index("jobs_owner_id", "owner", text("id DESC")),
     Index(

@@ -150,6 +150,8 @@ def _record(row: sa.RowMapping) -> JobRecord:
         parquet_path=row["parquet_path"],
         summary=json.loads(row["summary"]) if row["summary"] else None,
         cancel_requested=bool(row["cancel_requested"]),
+        output_bytes=row["output_bytes"],
+        expired_at=_time(row["expired_at"]),
     )
 
 
@@ -259,6 +261,36 @@ class _Database:
         query = sa.select(jobs).where(where).order_by(order).limit(limit)
         with self.engine.connect() as connection:
             return [_record(row) for row in connection.execute(query).mappings()]
+
+    def output_bytes_of(self, owner: str) -> int:
+        query = sa.select(sa.func.coalesce(sa.func.sum(jobs.c.output_bytes), 0)).where(
+            jobs.c.owner == owner, jobs.c.expired_at.is_(None)
+        )
+        with self.engine.connect() as connection:
+            return int(connection.execute(query).scalar_one())
+
+    def expirable(self, before: str, limit: int) -> list[JobRecord]:
+        final = [status.value for status in JobStatus if status.final]
+        query = (
+            sa.select(jobs)
+            .where(
+                jobs.c.status.in_(final),
+                jobs.c.expired_at.is_(None),
+                jobs.c.finished_at < before,
+            )
+            .order_by(jobs.c.id)
+            .limit(limit)
+        )
+        with self.engine.connect() as connection:
+            return [_record(row) for row in connection.execute(query).mappings()]
+
+    def mark_expired(self, job_ids: Sequence[int]) -> None:
+        with self.begin() as connection:
+            connection.execute(
+                jobs.update()
+                .where(jobs.c.id.in_(list(job_ids)), jobs.c.expired_at.is_(None))
+                .values(expired_at=_now())
+            )
 
     def count_by_status(self) -> dict[str, int]:
         query = sa.select(jobs.c.status, sa.func.count()).group_by(jobs.c.status)
@@ -524,14 +556,27 @@ class SqlJobStore(JobStore):
     async def count_by_status(self) -> dict[str, int]:
         return await self._call(self.db.count_by_status)
 
+    async def output_bytes_of(self, owner: str) -> int:
+        return await self._call(self.db.output_bytes_of, owner)
+
+    async def expirable(self, before: datetime, *, limit: int = 100) -> list[JobRecord]:
+        return await self._call(self.db.expirable, before.isoformat(), limit)
+
+    async def mark_expired(self, job_ids: Sequence[int]) -> None:
+        if job_ids:
+            await self._call(self.db.mark_expired, list(job_ids))
+
     async def mark_running(self, job_id: int) -> bool:
         return await self._call(self.db.mark_running, job_id)
 
     async def update_progress(self, job_id: int, counts: Counts, *, total: int | None) -> None:
         await self._call(self.db.set_if_active, job_id, {**_counts(counts), "total_rows": total})
 
-    async def mark_completed(self, job_id: int, done: Completed) -> JobRecord:
+    async def mark_completed(
+        self, job_id: int, done: Completed, *, output_bytes: int | None = None
+    ) -> JobRecord:
         fields = {
+            "output_bytes": output_bytes,
             "status": JobStatus.COMPLETED.value,
             "finished_at": _now(),
             **_counts(done.counts),

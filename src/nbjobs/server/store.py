@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from traitlets import Float, Unicode
@@ -104,6 +105,19 @@ class JobStore(LoggingConfigurable):
         """The owner's queued and running jobs, oldest first."""
         raise NotImplementedError
 
+    async def output_bytes_of(self, owner: str) -> int:
+        """What the outputs of the owner's completed, unexpired jobs take, in bytes."""
+        raise NotImplementedError
+
+    async def expirable(self, before: datetime, *, limit: int = 100) -> list[JobRecord]:
+        """Up to ``limit`` final jobs that finished before ``before`` and still have their
+        files, oldest first (retention removes their files, then ``mark_expired``)."""
+        raise NotImplementedError
+
+    async def mark_expired(self, job_ids: Sequence[int]) -> None:
+        """The jobs' files are gone; their rows stay, with ``expired_at``."""
+        raise NotImplementedError
+
     async def count_by_status(self) -> dict[str, int]:
         """How many jobs the store holds in each status (every owner, every server)."""
         raise NotImplementedError
@@ -117,8 +131,11 @@ class JobStore(LoggingConfigurable):
         """Record an active job's counts and total rows; a final job is left alone."""
         raise NotImplementedError
 
-    async def mark_completed(self, job_id: int, done: Completed) -> JobRecord:
-        """Final: completed, with the counts, outputs and summary of ``done``."""
+    async def mark_completed(
+        self, job_id: int, done: Completed, *, output_bytes: int | None = None
+    ) -> JobRecord:
+        """Final: completed, with the counts, outputs and summary of ``done``, and the bytes
+        its outputs take (``output_bytes_of``)."""
         raise NotImplementedError
 
     async def mark_failed(

@@ -217,8 +217,8 @@ def test_reconnect_attempts_at_1_2_4_8_16_seconds(own_server):
 
 
 def test_after_a_reconnect_jobs_reread_their_state(own_server, tmp_path):
-    """The server dies mid-job and comes back: no event tells us the job was interrupted;
-    the REST re-read after the reconnect does."""
+    """The server dies mid-job and comes back: the job ended interrupted while we were away,
+    and the catch-up at the reconnect says so (the job is in the followed ids we send)."""
     info = parse_server_url(own_server.url + own_server.base_url, own_server.token)
     conn = Connection(info, reconnection=Reconnection(attempts=30, delay=0.5, delay_max=0.5))
     restarted = JupyterProcess(

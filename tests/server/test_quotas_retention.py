@@ -65,9 +65,7 @@ async def test_retention_removes_old_files_and_keeps_the_jobs(submit, jp_fetch, 
     kept = json.loads((await jp_fetch("nbjobs", "api", "jobs", str(job["jobId"]))).body)
     assert kept["status"] == "completed" and kept["expiredAt"] is not None
     assert kept["outputFileUrl"] is None and kept["processedRows"] == 20
-    gone = await jp_fetch(
-        "nbjobs", "api", "jobs", str(job["jobId"]), "output", raise_error=False
-    )
+    gone = await jp_fetch("nbjobs", "api", "jobs", str(job["jobId"]), "output", raise_error=False)
     assert gone.code == 410
     assert "retention_days" in json.loads(gone.body)["message"]
     assert await services.runner.expire_old_jobs() == []  # once

@@ -123,9 +123,9 @@ def team(tmp_path, redis_url) -> Iterator[tuple[JupyterProcess, JupyterProcess]]
         # The token the start-up probe sends: alice's, as the IdentityProvider knows no other.
         a = JupyterProcess(tmp_path / "a", extra=[*common, *slow], env=env, token="alice-token")
         b = JupyterProcess(tmp_path / "b", extra=common, env=env, token="alice-token")
-        a.start()
-        b.start()
         try:
+            a.start()
+            b.start()
             yield a, b
         finally:
             a.stop()

@@ -3,8 +3,10 @@ client, dispatched by job id to Jobs and to JobsTables.
 
 One per kernel: ``current()`` returns the same object however often a cell runs, so there is
 never a second Socket.IO client or a duplicate handler. The store on the server is the truth
-and events are notifications: after every (re)connect each registered job re-reads its state,
-so a missed event never leaves a widget wrong.
+and events are notifications: at every (re)connect the server sends the current state of the
+user's active jobs and the end of each job this kernel follows that ended meanwhile (its
+catch-up), and a job it said nothing of is re-read over REST, so a missed event never leaves
+a widget wrong.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import dataclasses
 import logging
 import sys
 import threading
+import time
 import weakref
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -36,6 +39,8 @@ __all__ = ["Connection", "Reconnection", "connect", "current", "reset"]
 log = logging.getLogger(__name__)
 
 CONNECT_WAIT = 5.0  # seconds for the Socket.IO handshake and namespace connect
+CATCH_UP_WAIT = 2.0  # seconds the catch-up events have after a connect before REST is asked
+MAX_FOLLOWED = 200  # job ids sent to follow (the server reads no more)
 PENDING_EVENTS = 256  # latest state kept for jobs that are not registered yet
 
 
@@ -105,6 +110,7 @@ class Connection(RestClient):
         self._background = concurrent.futures.ThreadPoolExecutor(
             1, thread_name_prefix="nbjobs-resync"
         )
+        self._connected_at = 0.0
         self.closed = False
 
     def __repr__(self) -> str:
@@ -152,7 +158,9 @@ class Connection(RestClient):
                     sio.connect(
                         self.server.url,
                         headers=self.server.auth_headers,
-                        auth={"token": self.server.token},
+                        # Called again on every reconnect: the server sends the state of the
+                        # user's active jobs and the end of any followed job that ended.
+                        auth=self._auth,
                         transports=[transport],
                         socketio_path=self.server.socketio_path,
                         wait_timeout=CONNECT_WAIT,
@@ -165,11 +173,37 @@ class Connection(RestClient):
             self._set_state("offline")
             return False
 
+    def _auth(self) -> dict[str, Any]:
+        with self._lock:
+            follow = [job_id for job_id, job in self._jobs.items() if not job.done]
+        return {"token": self.server.token, "follow": follow[-MAX_FOLLOWED:]}
+
     def _on_connect(self) -> None:
         self._set_state("live")
         if not self.closed:
-            # Anything may have happened while we were away (or before the first connect).
-            self._background.submit(self.resync)
+            # The server catches our jobs up by events (Connection._auth); tables, which also
+            # show jobs of other kernels, are re-read.
+            self._connected_at = time.monotonic()
+            self._background.submit(self._after_connect)
+
+    def _after_connect(self) -> None:
+        with self._lock:
+            tables = list(self._tables)
+        for table in tables:
+            self._reload_quietly(table)
+        # A job the catch-up said nothing of (an older server, an error there) is re-read.
+        time.sleep(CATCH_UP_WAIT)
+        with self._lock:
+            silent = [
+                job
+                for job in self._jobs.values()
+                if not job.done and job.last_event_at < self._connected_at
+            ]
+        for job in silent:
+            try:
+                job.refresh()
+            except NbJobsError as exc:
+                log.warning("nbjobs: could not refresh job %s: %s", job.id, exc.message)
 
     def _on_disconnect(self, reason: Any = None) -> None:
         sio = self.sio
@@ -293,19 +327,6 @@ class Connection(RestClient):
             with self._lock:
                 self._table_pending.pop(table, None)
             log.warning("nbjobs: could not reload the jobs table: %s", exc.message)
-
-    def resync(self) -> None:
-        """Re-read every unfinished job and every table from REST."""
-        with self._lock:
-            jobs = [job for job in self._jobs.values() if not job.done]
-            tables = list(self._tables)
-        for job in jobs:
-            try:
-                job.refresh()
-            except NbJobsError as exc:
-                log.warning("nbjobs: could not refresh job %s: %s", job.id, exc.message)
-        for table in tables:
-            self._reload_quietly(table)
 
     def close(self) -> None:
         self.closed = True

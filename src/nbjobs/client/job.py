@@ -96,6 +96,7 @@ class Job:
         # Re-entrant: _load_summary applies the summary, and apply may come back here.
         self._summary_lock = threading.RLock()
         self._summary_thread: threading.Thread | None = None
+        self.last_event_at = 0.0  # time.monotonic() of the last event applied
 
     # -- state -------------------------------------------------------------------------------
 
@@ -121,6 +122,8 @@ class Job:
 
     def apply(self, update: Mapping[str, Any], event: str | None = None) -> bool:
         """Merge an event payload or a REST job; False if it was older than what we have."""
+        if event is not None:
+            self.last_event_at = time.monotonic()
         with self._changed:
             new = merged(self._info, update, event)
             if new is None:

@@ -35,6 +35,7 @@ from .events import EventSink
 from .executor import Executor
 from .handlers import Services, route_table
 from .jobs import JobIntake
+from .load import LoopLag
 from .local_executor import LocalExecutor
 from .realtime import Realtime, make_socketio_handler
 from .runner import JobRunner
@@ -52,10 +53,17 @@ ALIASES: dict[str, type[Configurable]] = {
     "processes_per_job": LocalExecutor,
     "max_concurrent_jobs": JobRunner,
     "progress_min_interval": JobRunner,
+    "adaptive_progress": JobRunner,
     "database_url": JobStore,
     "lease_seconds": JobStore,
     "cors_allowed_origins": Realtime,
     "redis_url": Realtime,
+    "ping_interval": Realtime,
+    "ping_timeout": Realtime,
+    "auth_timeout": Realtime,
+    "max_pending_sessions": Realtime,
+    "max_message_bytes": Realtime,
+    "max_connections_per_user": Realtime,
     "max_upload_bytes": JobIntake,
     "max_queued_jobs_per_user": JobIntake,
     "max_output_bytes_per_user": JobIntake,
@@ -109,10 +117,17 @@ class NbJobs(ExtensionApp):
     processes_per_job = _alias("processes_per_job")
     max_concurrent_jobs = _alias("max_concurrent_jobs")
     progress_min_interval = _alias("progress_min_interval")
+    adaptive_progress = _alias("adaptive_progress")
     database_url = _alias("database_url")
     lease_seconds = _alias("lease_seconds")
     cors_allowed_origins = _alias("cors_allowed_origins")
     redis_url = _alias("redis_url")
+    ping_interval = _alias("ping_interval")
+    ping_timeout = _alias("ping_timeout")
+    auth_timeout = _alias("auth_timeout")
+    max_pending_sessions = _alias("max_pending_sessions")
+    max_message_bytes = _alias("max_message_bytes")
+    max_connections_per_user = _alias("max_connections_per_user")
     max_upload_bytes = _alias("max_upload_bytes")
     max_queued_jobs_per_user = _alias("max_queued_jobs_per_user")
     max_output_bytes_per_user = _alias("max_output_bytes_per_user")
@@ -173,6 +188,9 @@ class NbJobs(ExtensionApp):
             root_dir=self.server.root_dir,
             allow_hidden=bool(getattr(self.server.contents_manager, "allow_hidden", False)),
         )
+        self.realtime.catch_up = self.runner.catch_up
+        self.loop_lag = LoopLag()
+        self.loop_lag.listeners.append(self.runner.observe_loop_lag)
         self.settings["nbjobs"] = Services(
             store=self.store,
             runner=self.runner,
@@ -218,6 +236,8 @@ class NbJobs(ExtensionApp):
             await self.store.open()
             await self.executor.start()
             await self.runner.start()
+            self.loop_lag.start()
+            self.realtime.start()
         except Exception as exc:
             self.log.exception("nbjobs: could not start")
             services.startup_error = f"{type(exc).__name__}: {exc}"
@@ -240,6 +260,8 @@ class NbJobs(ExtensionApp):
         if self._startup is not None:
             with contextlib.suppress(Exception):  # a failed start was logged already
                 await self._startup
+        await self.loop_lag.stop()
+        await self.realtime.stop()
         await self.runner.stop()
         await self.executor.stop()
         await self.store.close()

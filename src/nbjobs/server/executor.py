@@ -16,6 +16,7 @@ from traitlets.config import LoggingConfigurable
 
 from ..normalization.engine import DEFAULT_CACHE_SIZE
 from ..protocol import WorkerMessage
+from ..worker.outputs import remove_outputs
 from ..worker.settings import WorkerJob, WorkerSettings
 
 __all__ = ["Execution", "Executor"]
@@ -97,3 +98,9 @@ class Executor(LoggingConfigurable):
 
     async def stop(self) -> None:
         """Release what ``start`` acquired; the runner has terminated every execution."""
+
+    def discard_outputs(self, job_id: int) -> None:
+        """Remove any output of ``job_id`` that is in place, for a job that did not complete
+        (its worker may have renamed its outputs just before it, or its server, was killed).
+        Blocking: the runner calls it off the event loop."""
+        remove_outputs(self.output_dir, job_id)

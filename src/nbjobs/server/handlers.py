@@ -53,6 +53,7 @@ __all__ = [
 ]
 
 MAX_LIST_LIMIT = 500
+MAX_JOB_ID = 2**63 - 1  # what both databases store in an id column
 DOWNLOAD_BLOCK = 1 << 20
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet"}
 
@@ -121,6 +122,8 @@ class NbJobsHandler(APIHandler):
         self.finish(json.dumps(body))
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
+        if status_code == 405:  # RFC 9110: a 405 lists the methods the resource has
+            self.set_header("Allow", ", ".join(self.allowed_methods()))
         # Never a traceback: only the reason a person can act on.
         exc = kwargs.get("exc_info", (None, None, None))[1]
         message = getattr(exc, "log_message", None) or self._reason
@@ -128,6 +131,14 @@ class NbJobsHandler(APIHandler):
             message = "Internal server error; see the Jupyter server log."
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps({"message": message}))
+
+    @classmethod
+    def allowed_methods(cls) -> list[str]:
+        return [
+            method
+            for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+            if getattr(cls, method.lower()) is not getattr(web.RequestHandler, method.lower())
+        ]
 
     def write_json(self, data: Any, status: int = 200) -> None:
         self.set_status(status)
@@ -138,7 +149,10 @@ class NbJobsHandler(APIHandler):
         return dict(public_job(job, self.base_url))
 
     def job_id(self, raw: str) -> int:
-        return int(raw)  # the route only matches digits
+        """The job id in the path; a 404 (as for an unknown job) when it cannot be one."""
+        if not raw.isascii() or not raw.isdigit() or not 0 < int(raw) <= MAX_JOB_ID:
+            raise NotFound(f"Job {raw[:40]} not found.")
+        return int(raw)
 
 
 def _json_field(raw: str | bytes | None, name: str, *, required: bool) -> dict[str, Any]:
@@ -268,7 +282,8 @@ class DownloadHandler(NbJobsHandler):
             parquet = self._require(job.parquet_path)
             loop = asyncio.get_running_loop()
             rows = await loop.run_in_executor(None, invalid_parquet, parquet, job.columns)
-            self.finish(rows)
+            # Jupyter's API handlers answer JSON unless told otherwise.
+            self.finish(rows, set_content_type=MEDIA_TYPES[fmt])
             return
         path = job.output_path if self.kind == "output" else job.invalid_path
         path = self._require(job.parquet_path if fmt == "parquet" else path)
@@ -277,7 +292,7 @@ class DownloadHandler(NbJobsHandler):
             while block := handle.read(DOWNLOAD_BLOCK):
                 self.write(block)
                 await self.flush()
-        self.finish()
+        self.finish(set_content_type=MEDIA_TYPES[fmt])
 
     def _require(self, path: str | None) -> str:
         if not path or not os.path.exists(path):
@@ -355,7 +370,8 @@ class DetectHandler(InputHandler):
 
 def route_table(prefix: str, socketio_handler: type) -> list[tuple[str, type]]:
     api_root = url_path_join(prefix, "nbjobs", "api")
-    job = r"/jobs/(?P<job_id>\d+)"
+    # Any segment: a job id that is not a number is answered as an unknown job (JSON 404).
+    job = r"/jobs/(?P<job_id>[^/]+)"
     return [
         (url_path_join(prefix, "nbjobs", "socket.io") + "/", socketio_handler),
         (api_root + "/jobs", JobsHandler),

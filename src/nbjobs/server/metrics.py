@@ -43,7 +43,10 @@ STALE_CONNECTIONS = Counter(
 )
 EVENTS = Counter("nbjobs_events_emitted", "Job events emitted, by event name.", ["event"])
 DELIVERIES = Counter(
-    "nbjobs_event_deliveries", "Job events handed to connections of this server (one per client)."
+    "nbjobs_event_deliveries",
+    "Job events handed to connections of this server (one per client), by path: a frame written "
+    "straight to a websocket, or a packet put on engine.io's queue.",
+    ["path"],
 )
 EMIT_SECONDS = Histogram(
     "nbjobs_emit_duration_seconds",

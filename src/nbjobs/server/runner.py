@@ -17,13 +17,13 @@ import collections
 import contextlib
 import dataclasses
 import os
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from traitlets import Float, Int
+from traitlets import Bool, Float, Int
 from traitlets.config import LoggingConfigurable
 
-from ..exceptions import Conflict
+from ..exceptions import Conflict, NotFound
 from ..protocol import (
     PROGRESS,
     Cancelled,
@@ -43,6 +43,7 @@ from ..worker.settings import WorkerJob
 from . import metrics
 from .events import EventSink
 from .executor import Execution, Executor
+from .load import AdaptiveInterval
 from .records import JobRecord, public_job, utcnow
 from .store import JobStore
 
@@ -51,6 +52,8 @@ __all__ = ["JobRunner"]
 SHUTDOWN_MESSAGE = "The server was shut down before this job finished; submit it again."
 # Seconds between two looks for cancel requests made on other servers, while jobs run here.
 CANCEL_POLL_SECONDS = 1.0
+# The latest jobs of an owner looked at for ones that ended during a Redis outage.
+MAX_CAUGHT_UP = 100
 # Seconds between two sweeps for jobs older than retention_days.
 RETENTION_SWEEP_SECONDS = 3600.0
 
@@ -78,7 +81,21 @@ class JobRunner(LoggingConfigurable):
         2, min=1, config=True, help="Jobs running at once, each in its own worker; others queue."
     )
     progress_min_interval = Float(
-        0.1, config=True, help="At most one job:progress event per job per this many seconds."
+        0.1,
+        min=0.0,
+        config=True,
+        help=(
+            "At most one job:progress event per job per this many seconds; while Jupyter's "
+            "event loop lags, the interval stretches (adaptive_progress)."
+        ),
+    )
+    adaptive_progress = Bool(
+        True,
+        config=True,
+        help=(
+            "Space progress events further apart while Jupyter's event loop lags (latest counts "
+            "win; final events never wait); metric nbjobs_progress_interval_seconds."
+        ),
     )
     retention_days = Float(
         0.0,
@@ -108,7 +125,12 @@ class JobRunner(LoggingConfigurable):
         self._slots: dict[int, _Slot] = {}
         self._stopping = False
         self._watch: asyncio.Task[None] | None = None
-        metrics.PROGRESS_INTERVAL_SECONDS.set(self.progress_min_interval)
+        self.interval = AdaptiveInterval(self.progress_min_interval)
+
+    def observe_loop_lag(self, lag: float) -> None:
+        """Called once a second with the event loop's lag (``load.LoopLag``)."""
+        if self.adaptive_progress:
+            self.interval.observe(lag)
 
     # -- public ------------------------------------------------------------------------------
 
@@ -174,6 +196,43 @@ class JobRunner(LoggingConfigurable):
         if stopped:
             self.log.warning("nbjobs: shutdown interrupted jobs %s", stopped)
 
+    async def catch_up(
+        self, owner: str, follow: list[int], ended_since: datetime | None = None
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """The events that bring a client of ``owner`` up to date (``Realtime``): a
+        ``job:progress`` per queued or running job, with its ``status``, and for each job in
+        ``follow`` (or of the owner's latest, ended since ``ended_since``) that has ended, its
+        final event (after its 100% progress when it completed), or for an interrupted one a
+        ``job:progress`` with that status and its message."""
+        events: list[tuple[str, dict[str, Any]]] = []
+        active = await self.store.list_active(owner=owner)
+        for job in active:
+            public = public_job(job, self.base_url)
+            events.append((PROGRESS, {**progress_payload(public), "status": public["status"]}))
+        seen = {job.id for job in active}
+        ended: dict[int, JobRecord | None] = dict.fromkeys(follow)
+        if ended_since is not None:
+            for job in await self.store.list_recent(owner=owner, limit=MAX_CAUGHT_UP):
+                if job.finished_at is not None and job.finished_at >= ended_since:
+                    ended[job.id] = job
+        for job_id, known in ended.items():
+            if job_id in seen:
+                continue
+            try:
+                job = known or await self.store.get(job_id, owner=owner)
+            except NotFound:
+                continue
+            public = public_job(job, self.base_url)
+            if job.status is JobStatus.INTERRUPTED:
+                extra = {"status": public["status"], "errorMessage": public["errorMessage"]}
+                events.append((PROGRESS, {**progress_payload(public), **extra}))
+            elif job.status.final:
+                if job.status is JobStatus.COMPLETED:
+                    events.append((PROGRESS, dict(progress_payload(public))))
+                event, payload = terminal_event(public)
+                events.append((event, dict(payload)))
+        return events
+
     # -- the store: leases, servers that died, cancel requests ---------------------------------
 
     async def _reconcile(self, *, at_start: bool = False) -> None:
@@ -182,6 +241,8 @@ class JobRunner(LoggingConfigurable):
             self.log.warning(
                 "nbjobs: marked interrupted jobs %s (their server stopped)", reconciled.interrupted
             )
+        for job_id in reconciled.interrupted:  # whatever their workers had renamed into place
+            await self._discard_outputs(job_id)
         if reconciled.adopted:
             self.log.info(
                 "nbjobs: took over queued jobs %s", [job.id for job in reconciled.adopted]
@@ -279,7 +340,7 @@ class JobRunner(LoggingConfigurable):
             if held is not None:
                 message, held = held, None
             elif pending is not None:
-                due = last_sent + self.progress_min_interval - loop.time()
+                due = last_sent + self.interval.current - loop.time()
                 if due <= 0:
                     await self._progress(job, pending)
                     pending, last_sent = None, loop.time()
@@ -343,9 +404,17 @@ class JobRunner(LoggingConfigurable):
             else:
                 final = await self.store.mark_cancelled(job.id, counts=message.counts)
                 await self._announce(final, JobStatus.CANCELLED)
+        if final.status is not JobStatus.COMPLETED:
+            await self._discard_outputs(job.id)
         if final.started_at is not None and final.finished_at is not None:
             seconds = (final.finished_at - final.started_at).total_seconds()
             metrics.JOB_SECONDS.labels(final.status.value).observe(seconds)
+
+    async def _discard_outputs(self, job_id: int) -> None:
+        """No output of a job that did not complete stays visible (a worker killed between its
+        renames and its last message leaves some)."""
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, self.executor.discard_outputs, job_id)
 
     async def _announce(self, job: JobRecord, status: JobStatus) -> None:
         """Announce that ``job`` became ``status`` (unless the store kept another final status:
@@ -360,9 +429,12 @@ class JobRunner(LoggingConfigurable):
 
 
 def _output_bytes(done: Completed) -> int:
-    return sum(
-        os.path.getsize(path) for path in (done.output_path, done.invalid_path, done.parquet_path)
-    )
+    """What the job's outputs take on disk (for quotas); a file it cannot see counts 0."""
+    size = 0
+    for path in (done.output_path, done.invalid_path, done.parquet_path):
+        with contextlib.suppress(OSError):
+            size += os.path.getsize(path)
+    return size
 
 
 def _remove_files(job: JobRecord) -> None:

@@ -24,7 +24,10 @@ import pyarrow.parquet as pq
 
 from .chunk_pool import PreparedBatch, Rendering
 
-__all__ = ["Outputs", "remove_stale_temp_files"]
+__all__ = ["OUTPUT_KINDS", "Outputs", "remove_outputs", "remove_stale_temp_files"]
+
+# The files a job publishes, "{job id}.{kind}", in the order they are renamed into place.
+OUTPUT_KINDS = ("parquet", "invalid.csv", "csv")
 
 # ".12.csv.tmp-k3j4", ".12.invalid.csv.tmp-…", ".12.parquet.tmp-…"
 _TEMP_NAME = re.compile(r"\.\d+\..+\.tmp-[^/]*")
@@ -57,6 +60,18 @@ def remove_stale_temp_files(output_dir: str) -> int:
             pass
         finally:
             os.close(fd)
+    return removed
+
+
+def remove_outputs(output_dir: str, job_id: int) -> list[str]:
+    """Remove the published outputs of ``job_id`` (not its temps: see
+    ``remove_stale_temp_files``); returns the names removed."""
+    removed = []
+    for kind in OUTPUT_KINDS:
+        name = f"{job_id}.{kind}"
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(os.path.join(output_dir, name))
+            removed.append(name)
     return removed
 
 
@@ -161,8 +176,12 @@ class _ParquetOutput:
 
     def discard(self) -> None:
         self.pending = []
-        self.writer.close()
-        self.temp.discard()
+        try:
+            self.writer.close()  # writes the footer, which fails again on a full disk...
+        except OSError:
+            pass
+        finally:
+            self.temp.discard()  # ...and the temp goes anyway
 
 
 class Outputs:

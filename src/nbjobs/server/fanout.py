@@ -1,0 +1,165 @@
+"""One event to a room of Socket.IO connections at the cost of one frame write each.
+
+python-socketio's ``AsyncManager.emit`` encodes an event once per room, then starts one asyncio
+task per connection, which puts the packet on that connection's engine.io queue, whose writer
+task wakes to frame and write it: three tasks, a timer and a frame per delivery, about 100 µs of
+CPU on Jupyter's event loop (PLATFORM-NOTES, benchmarks/README.md). Here the room's event is
+encoded once and framed once (an unmasked, uncompressed websocket text frame: nbjobs' Socket.IO
+endpoint never negotiates permessage-deflate), and that frame is written straight to the
+tornado stream of every connection that is on websocket and has nothing queued; any other
+connection (long-polling, upgrading, or with packets still queued, which must go first) gets the
+packet through engine.io's queue, as stock python-socketio would send it. Order is kept either
+way: a connection is written to directly only when everything sent before has left its queue.
+
+This relies on internals of python-engineio and python-socketio (the engine.io socket's
+``queue``, ``upgraded``/``closing`` flags and its server's ``_async["websocket"]`` driver, and
+``AsyncServer._send_eio_packet``) and of tornado (``WebSocketHandler.ws_connection.stream``).
+``pyproject.toml`` pins the versions they were checked with, and
+``tests/server/test_fanout.py`` fails loudly when any of them changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import struct
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import socketio
+from engineio import packet as eio_packet
+from engineio.async_drivers import tornado as eio_tornado
+from socketio import packet as sio_packet
+from tornado.iostream import StreamClosedError
+
+from . import metrics
+
+__all__ = ["DirectWebSocket", "FastDelivery", "FastRedisManager", "install", "websocket_frame"]
+
+# Where the engine.io socket of a websocket connection keeps its driver (DirectWebSocket).
+_WEBSOCKET = "nbjobs_websocket"
+_DIRECT = metrics.DELIVERIES.labels("direct")
+_QUEUED = metrics.DELIVERIES.labels("queued")
+
+
+def websocket_frame(text: str) -> bytes:
+    """A final, unmasked, uncompressed websocket text frame (RFC 6455 section 5.2) of ``text``,
+    as a server sends it."""
+    payload = text.encode()
+    length = len(payload)
+    if length < 126:
+        header = struct.pack("!BB", 0x81, length)
+    elif length < 1 << 16:
+        header = struct.pack("!BBH", 0x81, 126, length)
+    else:
+        header = struct.pack("!BBQ", 0x81, 127, length)
+    return header + payload
+
+
+class DirectWebSocket(eio_tornado.WebSocket):  # type: ignore[misc]  # untyped base
+    """engine.io's tornado websocket driver, remembered on the engine.io socket it serves, so
+    ``FastDelivery`` finds the tornado handler to write frames to."""
+
+    async def __call__(self, environ: dict[str, Any]) -> None:
+        socket = getattr(self.handler, "__self__", None)  # the bound AsyncSocket handler
+        if socket is not None:
+            setattr(socket, _WEBSOCKET, self)
+        try:
+            await super().__call__(environ)
+        finally:
+            if socket is not None and getattr(socket, _WEBSOCKET, None) is self:
+                delattr(socket, _WEBSOCKET)
+
+
+def install(sio: socketio.AsyncServer) -> None:
+    """Make ``sio``'s engine.io server use ``DirectWebSocket`` for its websocket connections."""
+    sio.eio._async["websocket"] = DirectWebSocket
+
+
+def _direct_stream(socket: Any) -> Any:
+    """The tornado stream to write to ``socket`` directly, or None when its packets must go
+    through its queue: not (yet) on websocket, closing, or with packets not sent yet."""
+    if not socket.upgraded or socket.closing or socket.closed:
+        return None
+    queue = socket.queue
+    # _unfinished_tasks: engine.io marks a packet done only once its writer took it and wrote
+    # it, so 0 means nothing is queued or in the writer's hands (asyncio.Queue keeps it there).
+    if not queue.empty() or queue._unfinished_tasks:
+        return None
+    websocket = getattr(socket, _WEBSOCKET, None)
+    connection = getattr(getattr(websocket, "tornado_handler", None), "ws_connection", None)
+    if connection is None or connection.is_closing():
+        return None
+    return connection.stream
+
+
+class FastDelivery(socketio.AsyncManager):  # type: ignore[misc]  # untyped base
+    """``AsyncManager`` whose emit to a room writes one prebuilt frame per websocket connection
+    (module docstring). Emits with a callback, or of binary packets, are stock."""
+
+    async def emit(
+        self,
+        event: str,
+        data: Any,
+        namespace: str,
+        room: str | None = None,
+        skip_sid: Any = None,
+        callback: Any = None,
+        to: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        room = to or room
+        if callback is not None or namespace not in self.rooms:
+            await super().emit(
+                event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, **kwargs
+            )
+            return
+        started = time.perf_counter()
+        arguments = list(data) if isinstance(data, tuple) else [] if data is None else [data]
+        encoded = self.server.packet_class(
+            sio_packet.EVENT, namespace=namespace, data=[event, *arguments]
+        ).encode()
+        if not isinstance(encoded, str):  # binary attachments: several packets, stock path
+            await super().emit(event, data, namespace, room=room, skip_sid=skip_sid, **kwargs)
+            return
+        eio_pkt = eio_packet.Packet(eio_packet.MESSAGE, encoded)
+        frame = websocket_frame(eio_pkt.encode())
+        skip = set(skip_sid) if isinstance(skip_sid, list) else {skip_sid}
+        await self._deliver(
+            (eio_sid for sid, eio_sid in self.get_participants(namespace, room) if sid not in skip),
+            eio_pkt,
+            frame,
+        )
+        metrics.EMIT_SECONDS.observe(time.perf_counter() - started)
+
+    async def _deliver(self, eio_sids: Iterable[str], eio_pkt: Any, frame: bytes) -> None:
+        sockets = self.server.eio.sockets
+        queued: list[str] = []
+        direct = 0
+        for eio_sid in list(eio_sids):  # the room may change while queued packets are sent
+            socket = sockets.get(eio_sid)
+            if socket is None:
+                continue
+            stream = _direct_stream(socket)
+            if stream is None:
+                queued.append(eio_sid)
+                continue
+            with contextlib.suppress(StreamClosedError):  # gone meanwhile: its close follows
+                stream.write(frame)
+                direct += 1
+        for eio_sid in queued:
+            await self.server._send_eio_packet(eio_sid, eio_pkt)
+        if queued:
+            # Let long-polling requests take what is queued before more comes, as stock
+            # python-socketio does by waiting for its send tasks: a poll answered with more
+            # than 16 packets is refused by python-engineio's client (max_decode_packets).
+            await asyncio.sleep(0)
+        _DIRECT.inc(direct)
+        _QUEUED.inc(len(queued))
+
+
+class FastRedisManager(socketio.AsyncRedisManager, FastDelivery):  # type: ignore[misc]
+    """python-socketio's Redis manager (events published to every server instance), each
+    instance delivering to its own connections as ``FastDelivery`` does: ``AsyncPubSubManager``
+    hands its received events to the next manager in line, which is ``FastDelivery``."""

@@ -108,21 +108,42 @@ class Crowd:
         return dict(json.loads(self.out.read_text()))
 
 
-def emitted(log: str, job_id: int | str) -> dict[str, float]:
-    times = {}
+def emitted(log: str, job_id: int | str) -> dict[str, list[float]]:
+    """Per (event, rows), the times it was emitted: the final 100% progress repeats the last
+    chunk's rows, so a key may come twice."""
+    times: dict[str, list[float]] = {}
     for event, job, rows, at in EMIT.findall(log):
         if str(job) == str(job_id):
-            times[f"{event} {rows if rows != 'None' else ''}".strip()] = float(at)
+            key = f"{event} {rows if rows != 'None' else ''}".strip()
+            times.setdefault(key, []).append(float(at))
     return times
 
 
-def latencies(arrivals: dict[str, list[float]], emits: dict[str, float]) -> list[float]:
+def latencies(
+    arrivals: dict[str, list[float]], emits: dict[str, list[float]], clients: int
+) -> list[float]:
+    """Each arrival against its emit: with a key emitted twice, the earlier arrivals belong to
+    the earlier emit (each client gets both, in order)."""
     found = []
     for key, times in arrivals.items():
-        emit = emits.get(key.strip())
-        if emit is not None:
-            found += [(t - emit) * 1000 for t in times]
+        sent = emits.get(key.strip())
+        if not sent:
+            continue
+        for index, at in enumerate(sorted(times)):
+            emit = sent[min(index // max(1, clients), len(sent) - 1)]
+            found.append((at - emit) * 1000)
     return found
+
+
+async def emit_seconds(server: JupyterProcess) -> float:
+    """nbjobs' own total of time spent handing events to connections (its emit histogram)."""
+    async with (
+        aiohttp.ClientSession(headers=server.headers) as session,
+        session.get(f"{server.url}{server.base_url}metrics") as response,
+    ):
+        text = await response.text()
+    match = re.search(r"^nbjobs_emit_duration_seconds_sum (\S+)$", text, re.M)
+    return float(match.group(1)) if match else 0.0
 
 
 async def rest_probe(server: JupyterProcess, stop: asyncio.Event) -> dict[str, list[float]]:
@@ -178,6 +199,8 @@ def server_args(rate: float) -> list[str]:
         "--NbJobs.adaptive_progress=False",  # the issue's load: every chunk's event is sent
         "--NbJobs.processes_per_job=1",
         "--NbJobs.log_level=DEBUG",
+        "--NbJobs.max_connections_per_user=100000",  # one user watches with every client
+        "--NbJobs.max_pending_sessions=100000",
     ]
 
 
@@ -233,7 +256,10 @@ def measure_fanout(
         async def run() -> dict[str, Any]:
             py = await python_clients(running[-1], args.real_py)
             stop = asyncio.Event()
-            probes = [asyncio.ensure_future(rest_probe(s, stop)) for s in running]
+            emit_before = [await emit_seconds(s) for s in running]
+            probes = [
+                asyncio.ensure_future(rest_probe(s, stop)) for s in running if args.rest_probe
+            ]
             lags = [asyncio.ensure_future(lag_probe(s, stop)) for s in running]
             cpu_before = [sum(p.cpu_times()[:2]) for p in processes]
             started = time.monotonic()
@@ -250,6 +276,7 @@ def measure_fanout(
             await asyncio.sleep(1.0)  # the crowd's last arrivals
             wall = time.monotonic() - started
             cpu_after = [sum(p.cpu_times()[:2]) for p in processes]
+            emit_after = [await emit_seconds(s) for s in running]
             stop.set()
             rest = [await probe for probe in probes]
             lag = [await probe for probe in lags]
@@ -257,6 +284,7 @@ def measure_fanout(
             for sio in py:
                 await sio.disconnect()
             return {
+                "emit": [a - b for a, b in zip(emit_after, emit_before, strict=True)],
                 "job_id": job_id,
                 "wall": wall,
                 "cpu": [a - b for a, b in zip(cpu_after, cpu_before, strict=False)],
@@ -268,17 +296,18 @@ def measure_fanout(
         result = asyncio.run(run())
         outcome = [crowd.finish() for crowd in crowds]
         logs = [server.log_path.read_text() for server in running]
-    emits = {}
+    emits: dict[str, list[float]] = {}
     for log in logs:
-        emits.update(emitted(log, result["job_id"]))
-    events = len(emits)
+        for key, times in emitted(log, result["job_id"]).items():
+            emits.setdefault(key, []).extend(times)
+    events = sum(len(times) for times in emits.values())
     clients_per_instance = args.clients + args.real_js
     expected = events * (clients_per_instance * instances + args.real_py)
     all_latencies: list[float] = []
     received = 0
     for data in outcome:
         received += sum(len(v) for v in data["arrivals"].values())
-        all_latencies += latencies(data["arrivals"], emits)
+        all_latencies += latencies(data["arrivals"], emits, clients_per_instance)
     received += sum(result["py_counts"])
     report = {
         "instances": instances,
@@ -323,6 +352,9 @@ def measure_fanout(
         for i, cpu in enumerate(result["cpu"])
     ]
     report["server_cpu_percent"] = [round(100 * cpu / result["wall"], 1) for cpu in result["cpu"]]
+    report["fanout_us_per_delivery"] = [
+        round(seconds * 1e6 / max(1, per_instance_deliveries), 1) for seconds in result["emit"]
+    ]
     return report
 
 
@@ -367,13 +399,13 @@ def measure_peer(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     peer.terminate()
     emits = emitted("".join(lines), 1)
     clients = args.clients + args.real_js
-    expected = len(emits) * clients
+    expected = sum(len(times) for times in emits.values()) * clients
     received = sum(len(v) for v in data["arrivals"].values())
-    found = latencies(data["arrivals"], emits)
+    found = latencies(data["arrivals"], emits, clients)
     return {
         "peer": "Node socket.io 4.8.4",
         "clients": clients,
-        "events_emitted": len(emits),
+        "events_emitted": sum(len(times) for times in emits.values()),
         "deliveries_expected": expected,
         "deliveries_received": received,
         "lost": expected - received,
@@ -430,6 +462,12 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=10.0, help="progress events per second")
     parser.add_argument("--seconds", type=float, default=30.0, help="how long the job emits")
     parser.add_argument("--json", type=Path, help="also write the report here")
+    parser.add_argument(
+        "--no-rest-probe",
+        dest="rest_probe",
+        action="store_false",
+        help="leave Jupyter's REST alone (server CPU then counts the fan-out and the job only)",
+    )
     args = parser.parse_args()
     npm_install()
     raise_fd_limit()

@@ -36,6 +36,7 @@ export class JobsService {
   private _detail = '';
   private _listError = '';
   private _refreshing: Promise<void> | null = null;
+  private _listed = false;
   private _rereading = new Set<number>();
   private _rereadAgain = new Set<number>();
   private _changed = new Signal<this, void>(this);
@@ -79,7 +80,9 @@ export class JobsService {
     // The URL path of io() would name a namespace: the base URL goes into `path` instead.
     const socket = io(base.origin, {
       path: `${base.pathname.replace(/\/?$/, '/')}nbjobs/socket.io`,
-      auth: { token: PageConfig.getToken() },
+      // Called at every (re)connect: the server answers with the state of our active jobs and
+      // the end of each job we follow that ended meanwhile (its catch-up).
+      auth: callback => callback({ token: PageConfig.getToken(), follow: this._following() }),
       withCredentials: true,
       transports: ['websocket', 'polling'],
       tryAllTransports: true,
@@ -88,7 +91,12 @@ export class JobsService {
     this._socket = socket;
     socket.on('connect', () => {
       this._setState('live', '');
-      void this.refresh();
+      if (!this._listed) {
+        // The list is read once; after that the catch-up at each reconnect and the events
+        // keep it current.
+        this._listed = true;
+        void this.refresh();
+      }
     });
     socket.on('disconnect', reason => {
       const detail = socket.active ? 'connection lost, reconnecting…' : `disconnected (${reason})`;
@@ -114,6 +122,13 @@ export class JobsService {
     }
   }
 
+  /** The ids of the jobs shown that have not ended, for the server's catch-up. */
+  private _following(): number[] {
+    return this.jobs
+      .filter(job => ACTIVE_STATUSES.includes(job.status as JobStatus))
+      .map(job => job.jobId);
+  }
+
   /** Reconnects now, whatever the automatic schedule was doing. */
   reconnect(): void {
     if (!this._socket) {
@@ -121,6 +136,8 @@ export class JobsService {
       return;
     }
     // disconnect() also cancels a pending automatic attempt; connect() starts a new schedule.
+    // Asked for by the user: the list is read again too.
+    this._listed = false;
     this._socket.disconnect();
     this._setState('connecting', 'connecting…');
     this._socket.connect();
@@ -163,7 +180,7 @@ export class JobsService {
     const known = this._jobs.get(payload.jobId);
     if (known) {
       this._jobs.set(payload.jobId, { ...known, ...payload });
-      if (name === 'job:progress' && known.status === 'queued') {
+      if (name === 'job:progress' && known.status === 'queued' && !('status' in payload)) {
         this._jobs.get(payload.jobId)!.status = 'running';
       }
       this._changed.emit();

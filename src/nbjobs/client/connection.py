@@ -189,15 +189,18 @@ class Connection(RestClient):
     def _after_connect(self) -> None:
         with self._lock:
             tables = list(self._tables)
+            # Only jobs known at the connect were in the catch-up; a job submitted since has
+            # its state from the POST's answer.
+            known = list(self._jobs.values())
         for table in tables:
             self._reload_quietly(table)
         # A job the catch-up said nothing of (an older server, an error there) is re-read.
         time.sleep(CATCH_UP_WAIT)
+        if not self.live:
+            return  # gone again: the next connect does this
         with self._lock:
             silent = [
-                job
-                for job in self._jobs.values()
-                if not job.done and job.last_event_at < self._connected_at
+                job for job in known if not job.done and job.last_event_at < self._connected_at
             ]
         for job in silent:
             try:

@@ -94,9 +94,27 @@ def _direct_stream(socket: Any) -> Any:
     return connection.stream
 
 
+def _write(stream: Any, frame: bytes) -> None:
+    """Write ``frame`` to a tornado IOStream: straight to its socket when nothing of the stream
+    waits to be written (one send call, none of IOStream's buffering), else after what waits."""
+    sent = 0
+    if not stream.writing() and not stream.closed():
+        try:
+            sent = stream.socket.send(frame)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError:  # reset or broken: let the stream find out and close
+            sent = 0
+    if sent < len(frame):
+        stream.write(frame[sent:] if sent else frame)
+
+
 class FastDelivery(socketio.AsyncManager):  # type: ignore[misc]  # untyped base
     """``AsyncManager`` whose emit to a room writes one prebuilt frame per websocket connection
-    (module docstring). Emits with a callback, or of binary packets, are stock."""
+    (module docstring). Emits with a callback, or of binary packets, are stock; so is every
+    emit when ``direct`` is off (connections that compress their frames need their own)."""
+
+    direct = True
 
     async def emit(
         self,
@@ -141,12 +159,12 @@ class FastDelivery(socketio.AsyncManager):  # type: ignore[misc]  # untyped base
             socket = sockets.get(eio_sid)
             if socket is None:
                 continue
-            stream = _direct_stream(socket)
+            stream = _direct_stream(socket) if self.direct else None
             if stream is None:
                 queued.append(eio_sid)
                 continue
             with contextlib.suppress(StreamClosedError):  # gone meanwhile: its close follows
-                stream.write(frame)
+                _write(stream, frame)
                 direct += 1
         for eio_sid in queued:
             await self.server._send_eio_packet(eio_sid, eio_pkt)

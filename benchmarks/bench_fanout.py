@@ -1,8 +1,7 @@
 """Live events at scale: a real jupyter-server with nbjobs fanning a job's events out to a crowd
 of Socket.IO clients, next to a minimal Node socket.io server doing the same fan-out.
 
-    .venv/bin/python benchmarks/bench_fanout.py --scenario fanout --clients 1000
-    .venv/bin/python benchmarks/bench_fanout.py --scenario peer --clients 1000
+    .venv/bin/python benchmarks/bench_fanout.py --scenario fanout,peer --clients 1000
     .venv/bin/python benchmarks/bench_fanout.py --scenario idle --clients 5000
     .venv/bin/python benchmarks/bench_fanout.py --scenario redis --clients 1000
 
@@ -453,7 +452,12 @@ def redis_server(workdir: Path) -> Iterator[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scenario", choices=["fanout", "peer", "idle", "redis"], default="fanout")
+    parser.add_argument(
+        "--scenario",
+        default="fanout",
+        help="fanout, peer, idle or redis; several, comma-separated, run one after the other "
+        "(fanout,peer: nbjobs and the Node peer side by side in one run)",
+    )
     parser.add_argument("--clients", type=int, default=1000, help="light clients per server")
     parser.add_argument(
         "--real-js", type=int, default=5, help="socket.io-client v4 clients per server"
@@ -471,23 +475,35 @@ def main() -> None:
     args = parser.parse_args()
     npm_install()
     raise_fd_limit()
-    with tempfile.TemporaryDirectory(prefix="nbjobs-fanout-") as tmp:
-        workdir = Path(tmp)
-        if args.scenario == "peer":
-            report = measure_peer(args, workdir)
-        elif args.scenario == "redis":
-            with redis_server(workdir) as url:
-                report = measure_fanout(args, workdir, 2, [f"--NbJobs.redis_url={url}"])
-        elif args.scenario == "idle":
-            args.seconds = 1.0  # a short job: is every final event delivered?
-            report = measure_fanout(args, workdir, 1, [])
-        else:
-            report = measure_fanout(args, workdir, 1, [])
-    report["scenario"] = args.scenario
+    scenarios = args.scenario.split(",")
+    unknown = set(scenarios) - {"fanout", "peer", "idle", "redis"}
+    if unknown:
+        parser.error(f"unknown scenario: {', '.join(sorted(unknown))}")
+    reports = {name: measure(name, args) for name in scenarios}
+    report = reports[scenarios[0]] if len(scenarios) == 1 else reports
     text = json.dumps(report, indent=2)
     print(text)
     if args.json:
         args.json.write_text(text)
+
+
+def measure(scenario: str, args: argparse.Namespace) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="nbjobs-fanout-") as tmp:
+        workdir = Path(tmp)
+        if scenario == "peer":
+            report = measure_peer(args, workdir)
+        elif scenario == "redis":
+            with redis_server(workdir) as url:
+                report = measure_fanout(args, workdir, 2, [f"--NbJobs.redis_url={url}"])
+        elif scenario == "idle":
+            # A short job: is every final event delivered?
+            seconds, args.seconds = args.seconds, 1.0
+            report = measure_fanout(args, workdir, 1, [])
+            args.seconds = seconds
+        else:
+            report = measure_fanout(args, workdir, 1, [])
+    report["scenario"] = scenario
+    return report
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ chunk size, not the file size.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -154,14 +155,23 @@ def iso_seconds(start: str, end: str) -> float:
 
 
 def run_job(
-    workdir: Path, csv_path: Path, rows: int, processes: int, cache_size: int | None = None
+    workdir: Path,
+    csv_path: Path,
+    rows: int,
+    processes: int,
+    cache_size: int | None = None,
+    options: list[str] | None = None,
+    sampler: Any = None,
 ) -> dict[str, Any]:
+    """One job through a fresh server; ``options``: more of its command line; ``sampler``:
+    another ``TreeSampler`` of the server's tree, to report what it measures too."""
     folder = Path(tempfile.mkdtemp(dir=workdir, prefix=f"server-p{processes}-"))
     extra = [
         f"--NbJobs.processes_per_job={processes}",
         *([f"--NbJobs.cache_size={cache_size}"] if cache_size is not None else []),
         f"--NbJobs.max_upload_bytes={1 << 40}",
         "--ServerApp.log_level=WARN",
+        *(options or []),
     ]
     server = JupyterProcess(folder, base_url="/", extra=extra)
     server.root_dir.mkdir(parents=True, exist_ok=True)
@@ -173,7 +183,8 @@ def run_job(
         start_cpu = {
             pid: cpu_seconds(pid) for pid in [server.proc.pid, *descendants(server.proc.pid)]
         }
-        with TreeSampler(server.proc.pid) as memory:
+        more = sampler(server.proc.pid) if sampler else contextlib.nullcontext()
+        with TreeSampler(server.proc.pid) as memory, more:
             sent = time.time()
             response = requests.post(
                 f"{server.api}/jobs",
@@ -196,6 +207,7 @@ def run_job(
         span = iso_seconds(job["startedAt"], job["finishedAt"])
         cpu = sum(used - start_cpu.get(pid, 0.0) for pid, used in memory.cpu.items())
         return {
+            **(more.report() if sampler else {}),
             "processes_per_job": processes,
             "cache_size": cache_size,
             "rows": job["processedRows"],

@@ -148,7 +148,8 @@ class JobRow {
       job.totalRows === null || job.totalRows === undefined ? '?' : formatCount(job.totalRows);
     this._counts.textContent =
       `${formatCount(job.processedRows)} / ${total} rows · ` +
-      `${formatCount(job.validRows)} valid · ${formatCount(job.invalidRows)} invalid`;
+      `${formatCount(job.validRows)} valid · ${formatCount(job.invalidRows)} invalid` +
+      speedText(job);
     this._times.textContent = timesText(job);
     this._error.textContent =
       job.status === 'failed' || job.status === 'interrupted' ? (job.errorMessage ?? '') : '';
@@ -280,4 +281,24 @@ function summaryTable(summary: IColumnSummary[]): HTMLElement {
     ),
     reasons.length ? h('ul', { class: 'jp-nbjobs-reasons' }, ...reasons) : null
   );
+}
+
+/** `42s`, `3m 05s`, `1h 02m` (as the kernel's widget writes it). */
+export function durationText(seconds: number): string {
+  if (seconds < 60) {
+    return `${seconds}s`;
+  }
+  if (seconds < 3600) {
+    return `${Math.floor(seconds / 60)}m ${String(seconds % 60).padStart(2, '0')}s`;
+  }
+  return `${Math.floor(seconds / 3600)}h ${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** ` · 12,345 rows/s · 42s left` while the job runs and its events carry the speed. */
+function speedText(job: IJob): string {
+  if (!ACTIVE_STATUSES.includes(job.status) || !job.rowsPerSecond) {
+    return '';
+  }
+  const left = job.eta === null || job.eta === undefined ? '' : ` · ${durationText(job.eta)} left`;
+  return ` · ${formatCount(job.rowsPerSecond)} rows/s${left}`;
 }

@@ -29,6 +29,14 @@ export const RECONNECTION = {
   randomizationFactor: 0
 };
 
+/** Whether `listed` (a REST read) is older than `known` (what events said meanwhile). */
+function isBehind(listed: IJob, known: IJob): boolean {
+  const active = (status: string) => ACTIVE_STATUSES.includes(status as JobStatus);
+  return (
+    active(listed.status) && (!active(known.status) || known.processedRows > listed.processedRows)
+  );
+}
+
 export class JobsService {
   private _socket: Socket | null = null;
   private _jobs = new Map<number, IJob>();
@@ -36,7 +44,6 @@ export class JobsService {
   private _detail = '';
   private _listError = '';
   private _refreshing: Promise<void> | null = null;
-  private _listed = false;
   private _rereading = new Set<number>();
   private _rereadAgain = new Set<number>();
   private _changed = new Signal<this, void>(this);
@@ -91,12 +98,10 @@ export class JobsService {
     this._socket = socket;
     socket.on('connect', () => {
       this._setState('live', '');
-      if (!this._listed) {
-        // The list is read once; after that the catch-up at each reconnect and the events
-        // keep it current.
-        this._listed = true;
-        void this.refresh();
-      }
+      // The catch-up brings the jobs this page shows up to date, but not one submitted
+      // elsewhere (a kernel, the CLI) that started and ended while the page was offline: one
+      // read of the list per (re)connect, never per event.
+      void this.refresh();
     });
     socket.on('disconnect', reason => {
       const detail = socket.active ? 'connection lost, reconnecting…' : `disconnected (${reason})`;
@@ -136,8 +141,6 @@ export class JobsService {
       return;
     }
     // disconnect() also cancels a pending automatic attempt; connect() starts a new schedule.
-    // Asked for by the user: the list is read again too.
-    this._listed = false;
     this._socket.disconnect();
     this._setState('connecting', 'connecting…');
     this._socket.connect();
@@ -148,7 +151,12 @@ export class JobsService {
     this._refreshing ??= (async () => {
       try {
         const jobs = await api.listJobs();
-        this._jobs = new Map(jobs.map(job => [job.jobId, job]));
+        // Events that arrived while the request was out (the catch-up) are newer than it.
+        const listed = jobs.map((job): [number, IJob] => {
+          const known = this._jobs.get(job.jobId);
+          return [job.jobId, known && isBehind(job, known) ? known : job];
+        });
+        this._jobs = new Map(listed);
         this._listError = '';
       } catch (error) {
         this._listError = `Could not load the jobs: ${(error as Error).message}`;
@@ -203,12 +211,7 @@ export class JobsService {
       const job = await api.getJob(jobId);
       const known = this._jobs.get(jobId);
       // Events that arrived while the request was out are newer than the response.
-      const active = (status: string) => ACTIVE_STATUSES.includes(status as JobStatus);
-      const behind =
-        known &&
-        active(job.status) &&
-        (!active(known.status) || known.processedRows > job.processedRows);
-      if (behind) {
+      if (known && isBehind(job, known)) {
         return;
       }
       this.upsert(job);

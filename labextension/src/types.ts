@@ -41,6 +41,9 @@ export interface IJob {
   inputName?: string;
   columns?: Record<string, unknown>;
   summary?: IColumnSummary[] | null;
+  /** In `job:progress` while the job runs: rows per second since it started, seconds left. */
+  rowsPerSecond?: number;
+  eta?: number | null;
 }
 
 /** `job:progress`, `job:completed`, `job:failed`, `job:cancelled` payloads: a part of a job. */

@@ -26,6 +26,7 @@ __all__ = [
     "FINAL_STATUSES",
     "PROGRESS",
     "PROGRESS_KEYS",
+    "THROUGHPUT_KEYS",
     "Cancelled",
     "CancelledPayload",
     "Completed",
@@ -34,15 +35,18 @@ __all__ = [
     "Failed",
     "FailedPayload",
     "JobStatus",
+    "LiveProgressPayload",
     "Progress",
     "ProgressPayload",
     "PublicJob",
     "Started",
+    "Throughput",
     "WorkerMessage",
     "job_url",
     "percent",
     "progress_payload",
     "terminal_event",
+    "throughput",
 ]
 
 
@@ -122,6 +126,19 @@ class ProgressPayload(TypedDict):
     progress: int
 
 
+class Throughput(TypedDict, total=False):
+    """Once rows have been processed: ``rowsPerSecond`` since the worker started reading, and
+    ``eta``, the seconds left at that rate (None while the total is unknown)."""
+
+    rowsPerSecond: int
+    eta: int | None
+
+
+class LiveProgressPayload(ProgressPayload, Throughput):
+    """``job:progress`` as the runner sends it while a job runs: the exact keys, and its
+    ``Throughput`` when known. Old clients ignore the extra keys."""
+
+
 class CompletedPayload(TypedDict):
     jobId: int
     status: str
@@ -150,6 +167,7 @@ PROGRESS_KEYS: Final = tuple(ProgressPayload.__annotations__)
 COMPLETED_KEYS: Final = tuple(CompletedPayload.__annotations__)
 FAILED_KEYS: Final = tuple(FailedPayload.__annotations__)
 CANCELLED_KEYS: Final = tuple(CancelledPayload.__annotations__)
+THROUGHPUT_KEYS: Final = tuple(Throughput.__annotations__)  # extra, in running jobs' progress
 
 
 def percent(processed: int, total: int | None) -> int:
@@ -159,6 +177,16 @@ def percent(processed: int, total: int | None) -> int:
     if processed >= total:
         return 100
     return min(99, (processed * 100) // total)
+
+
+def throughput(processed: int, total: int | None, seconds: float) -> Throughput:
+    """The ``Throughput`` after ``seconds`` of work; empty before the first rows (no rate to
+    speak of yet)."""
+    if processed <= 0 or seconds <= 0:
+        return {}
+    rate = processed / seconds
+    eta = None if total is None else max(0, round((total - processed) / rate))
+    return {"rowsPerSecond": round(rate), "eta": eta}
 
 
 def job_url(base_url: str, job_id: int, *parts: str) -> str:

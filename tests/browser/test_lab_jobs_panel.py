@@ -368,6 +368,8 @@ def test_badge_goes_offline_with_the_server_and_the_list_catches_up(lab, page):
     expect(badge).to_have_text("Live")
     running = lab.submit(LARGE_CSV, {"Phone": "phone"})["jobId"]
     _row(page, running, "r.status === 'running' && r.width > 0")
+    # The row says how fast the job goes and how long is left (job:progress extras).
+    _row(page, running, r"/ · [0-9,]+ rows\/s · .+ left$/.test(r.counts)")
 
     lab.stop()
     expect(badge).to_have_text("Offline")

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +15,7 @@ import pytest
 import requests
 
 from nbjobs.client.cli import ProgressBar
+from nbjobs.client.formatting import bar_text, duration
 from nbjobs.normalization import FIELD_TYPES
 from tests.conftest import contacts_csv
 
@@ -111,7 +113,8 @@ def test_missing_input_exits_1(server, tmp_path):
 
 
 def test_ctrl_c_cancels_the_job_and_exits_130(server, tmp_path):
-    (tmp_path / "big.csv").write_bytes(contacts_csv(20_000))
+    # Long enough (several seconds) that Ctrl+C lands while it runs, however fast the parsers.
+    (tmp_path / "big.csv").write_bytes(contacts_csv(300_000))
     api = f"{server.url}{server.base_url}nbjobs/api/jobs"
 
     def newest() -> dict:
@@ -132,6 +135,37 @@ def test_ctrl_c_cancels_the_job_and_exits_130(server, tmp_path):
     assert code == 130, err
     assert f"job #{job_id} cancelled" in err and "Traceback" not in err
     eventually(lambda: newest()["status"] == "cancelled", what="cancelled")
+
+
+@pytest.mark.parametrize("after", [0.3, 0.8, 1.5])
+def test_ctrl_c_at_any_moment_leaves_no_job_running(server, tmp_path, after):
+    """Ctrl+C while the CLI starts, uploads or waits: it exits 130 and no job it created runs
+    on (one created meanwhile is cancelled, never left with nobody to cancel it)."""
+    (tmp_path / "big.csv").write_bytes(contacts_csv(300_000))
+    api = f"{server.url}{server.base_url}nbjobs/api/jobs"
+
+    def jobs() -> list[dict]:
+        response = requests.get(api, params={"limit": 20}, headers=server.headers, timeout=5)
+        return response.json()["jobs"]
+
+    before = max((job["jobId"] for job in jobs()), default=0)
+    process = nbjobs_cli("normalize", "big.csv", "-c", "Phone=phone", server=server, cwd=tmp_path)
+    time.sleep(after)
+    process.send_signal(signal.SIGINT)
+    code, _, err = finish(process)
+    assert code == 130, err
+    assert "Traceback" not in err
+    created = [job for job in jobs() if job["jobId"] > before]
+    assert len(created) <= 1, created
+    for job in created:
+        assert f"job #{job['jobId']} cancelled" in err
+        eventually(
+            lambda job=job: (
+                requests.get(f"{api}/{job['jobId']}", headers=server.headers).json()["status"]
+                == "cancelled"
+            ),
+            what="cancelled",
+        )
 
 
 def test_fields(server, tmp_path):
@@ -155,6 +189,15 @@ def test_progress_bar_draws_on_a_terminal_only():
         "\r[#######.......................]  25% 1,000/4,000 rows · 990 valid · 10 invalid \n"
     )
     assert pipe.getvalue() == ""
+
+
+def test_the_bar_shows_the_speed_while_the_job_runs():
+    info = {"processedRows": 1000, "totalRows": 4000, "validRows": 990, "invalidRows": 10}
+    running = {**info, "status": "running", "rowsPerSecond": 12345, "eta": 185}
+    assert bar_text(running, 10).endswith("· 12,345 rows/s · 3m 05s left")
+    assert bar_text({**running, "eta": None}, 10).endswith("· 12,345 rows/s")
+    assert "rows/s" not in bar_text({**running, "status": "completed"}, 10)
+    assert duration(42) == "42s" and duration(3720) == "1h 02m"
 
 
 @pytest.mark.parametrize("found", ["running", "embedded"])

@@ -27,8 +27,12 @@ def test_progress_moves_then_turns_green(conn):
     job = nbjobs.normalize(contacts(2000), COLUMNS, name="<b>leads</b> & co", display=False)
     widget = job.widget
     seen = bar_values(widget)
+    lines: list[str] = []
+    widget.counts.observe(lambda change: lines.append(change["new"]), names="value")
     assert "Live" in widget.badge.value
     job.wait(60)
+    # While it ran, the line said how fast it went and how long was left (job:progress extras).
+    assert any(" rows/s · " in line and line.endswith(" left") for line in lines), lines
     steps = [value for value in seen if 0 < value < 100]
     assert len(set(steps)) >= 3, seen  # it moved while the job ran, not only at the end
     assert seen == sorted(seen)

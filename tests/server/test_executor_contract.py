@@ -24,7 +24,7 @@ from nbjobs.worker.job import run_job
 from nbjobs.worker.settings import WorkerJob, WorkerSettings
 from tests.conftest import contacts_csv
 
-from .executors import EXECUTOR_IMPLEMENTATIONS, kill_worker, make_executor
+from .executors import EXECUTOR_IMPLEMENTATIONS, IMPLEMENTATIONS, kill_worker, make_executor
 
 COLUMNS = {"Full Name": "name", "Phone": "phone", "Email": "email"}
 
@@ -126,7 +126,9 @@ async def test_an_unreadable_input_fails_with_a_message_a_person_can_act_on(
     ]
 
 
-async def test_a_killed_worker_fails_the_job_with_what_happened(executor_name, input_csv, tmp_path):
+async def test_a_killed_worker_is_rerun_or_fails_the_job_with_what_happened(
+    executor_name, input_csv, tmp_path
+):
     executor = make_executor(
         executor_name, output_dir=str(tmp_path / "out"), chunk_size=50, chunk_delay=0.5
     )
@@ -134,13 +136,23 @@ async def test_a_killed_worker_fails_the_job_with_what_happened(executor_name, i
     try:
         execution = executor.submit(job_for(input_csv))
         await first_progress(execution)
-        kill_worker(executor_name, execution)
-        messages = await collect(execution, timeout=30)
+        await kill_worker(executor_name, execution)
+        messages = await collect(execution, timeout=60)
     finally:
         await executor.stop()
     final = messages[-1]
-    assert isinstance(final, Failed)
-    assert "stopped unexpectedly" in final.error_message
+    if IMPLEMENTATIONS[executor_name].reruns_lost_work:
+        reference: list[WorkerMessage] = []
+        settings = WorkerSettings(output_dir=str(tmp_path / "reference"), chunk_size=50)
+        run_job(job_for(input_csv), settings, reference.append, lambda: False)
+        assert isinstance(final, Completed), final
+        assert final.counts == reference[-1].counts  # type: ignore[union-attr]
+        assert outputs(tmp_path / "out") == outputs(tmp_path / "reference")
+        progress = [m.counts.processed for m in messages if isinstance(m, Progress)]
+        assert progress == sorted(progress)  # the rerun does not move the bar back
+    else:
+        assert isinstance(final, Failed)
+        assert "stopped unexpectedly" in final.error_message
 
 
 async def test_terminate_stops_the_job_without_a_final_message(executor_name, input_csv, tmp_path):

@@ -149,8 +149,9 @@ async def test_progress_is_at_most_one_event_per_interval_and_the_latest_wins(st
     await sink.wait_for(2, job.id)
     assert loop.time() - first >= 0.2 * 0.9
     assert [p["processedRows"] for _, p, _ in sink.of(job.id)] == [10, 40]
-    payload = sink.of(job.id)[-1][1]
-    assert tuple(payload) == protocol.PROGRESS_KEYS
+    payload = dict(sink.of(job.id)[-1][1])
+    assert tuple(payload) == (*protocol.PROGRESS_KEYS, *protocol.THROUGHPUT_KEYS)
+    rate, eta = payload.pop("rowsPerSecond"), payload.pop("eta")
     assert payload == {
         "jobId": job.id,
         "processedRows": 40,
@@ -159,6 +160,10 @@ async def test_progress_is_at_most_one_event_per_interval_and_the_latest_wins(st
         "totalRows": 100,
         "progress": 40,
     }
+    # 40 rows in about 0.2 s since Started: 60 left at that rate.
+    elapsed = loop.time() - first
+    assert 40 / (elapsed + 0.5) <= rate <= 40 / (elapsed * 0.5)
+    assert abs(eta - 60 / rate) <= 1
 
 
 async def test_completed_is_stored_then_announced_after_a_100_percent_progress(store, parts):
@@ -272,3 +277,17 @@ async def test_stop_interrupts_running_jobs_and_leaves_queued_ones_queued(store,
     assert (await store.get(running.id)).status is JobStatus.INTERRUPTED
     assert (await store.get(queued.id)).status is JobStatus.QUEUED  # for the next server
     assert sink.events == []
+
+
+@pytest.mark.parametrize(
+    ("processed", "total", "seconds", "expected"),
+    [
+        (0, 100, 1.0, {}),  # no rows yet: no rate to speak of
+        (50, 100, 0.0, {}),
+        (500, 2000, 2.0, {"rowsPerSecond": 250, "eta": 6}),
+        (500, None, 2.0, {"rowsPerSecond": 250, "eta": None}),  # total unknown
+        (120, 100, 1.0, {"rowsPerSecond": 120, "eta": 0}),  # never negative
+    ],
+)
+def test_throughput(processed, total, seconds, expected):
+    assert protocol.throughput(processed, total, seconds) == expected

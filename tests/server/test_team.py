@@ -2,7 +2,8 @@
 ``docs/deployment/jupyter_server_config.py`` (one PostgreSQL database, one redis-server, one data
 directory), two users (alice and bob, as JupyterHub would name them). A job submitted on A is
 listed, followed, cancelled and downloaded from B; another user sees nothing of it anywhere; a
-crash of A interrupts only A's running job, and B runs the job A had queued."""
+crash of A interrupts only A's running job, and B runs the job A had queued. The first runs
+with both executors: jobs on each server's machine, and jobs on one Dask cluster."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import socketio
 
 from nbjobs import protocol
 from tests.conftest import COLUMNS, contacts_csv
+from tests.dask_cluster import shared_cluster
 from tests.jupyter_process import JupyterProcess
 
 from .stores import postgres_database
@@ -105,7 +107,12 @@ def until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
 
 
 @pytest.fixture
-def team(tmp_path, redis_url) -> Iterator[tuple[JupyterProcess, JupyterProcess]]:
+def executor() -> str:
+    return "local"
+
+
+@pytest.fixture
+def team(tmp_path, redis_url, executor) -> Iterator[tuple[JupyterProcess, JupyterProcess]]:
     with postgres_database(tmp_path) as database_url:
         env = {
             "NBJOBS_DATABASE_URL": database_url,
@@ -113,6 +120,8 @@ def team(tmp_path, redis_url) -> Iterator[tuple[JupyterProcess, JupyterProcess]]
             "NBJOBS_DATA_DIR": str(tmp_path / "shared"),
             "NBJOBS_LEASE_SECONDS": str(LEASE_SECONDS),
         }
+        if executor == "dask":  # both servers' jobs on one cluster of real processes
+            env["NBJOBS_DASK_SCHEDULER"] = shared_cluster().address
         common = [
             f"--config={CONFIG}",
             "--ServerApp.identity_provider_class=tests.conftest.TwoUserIdentityProvider",
@@ -132,7 +141,8 @@ def team(tmp_path, redis_url) -> Iterator[tuple[JupyterProcess, JupyterProcess]]
             b.stop()
 
 
-def test_a_job_submitted_on_one_server_is_everyones_business_on_the_other(team):
+@pytest.mark.parametrize("executor", ["local", "dask"])
+def test_a_job_submitted_on_one_server_is_everyones_business_on_the_other(team, executor):
     a, b = team
     alice, bob = User("alice-token"), User("bob-token")
     try:

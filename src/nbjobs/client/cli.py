@@ -24,9 +24,10 @@ import contextlib
 import json
 import re
 import shlex
+import signal
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -185,17 +186,46 @@ def _connection(args: argparse.Namespace) -> Any:
     return connection.connect(args.url, args.token) if args.url else connection.current()
 
 
+@contextlib.contextmanager
+def _interrupt_deferred() -> Iterator[threading.Event]:
+    """Ctrl+C held back while the body runs (the event is set if it came), so that it cannot
+    land between the server creating a job and this process learning its id: that job would
+    run on with nobody to cancel it. A second Ctrl+C quits at once."""
+    pressed = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield pressed  # signals reach the main thread only: nothing to hold back here
+        return
+
+    def hold(signum: int, frame: Any) -> None:
+        if pressed.is_set():
+            raise KeyboardInterrupt
+        pressed.set()
+        print(
+            "\nnbjobs: cancelling once the upload ends (Ctrl+C again to quit now).",
+            file=sys.stderr,
+        )
+
+    previous = signal.signal(signal.SIGINT, hold)
+    try:
+        yield pressed
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def run_normalize(args: argparse.Namespace) -> int:
     from .notebook import submit
 
     options = _options(args)
     conn = _connection(args)
     columns = dict(args.columns) if args.columns else None
-    job = submit(conn, args.input, columns, name=args.name, options=options)
+    with _interrupt_deferred() as interrupted:
+        job = submit(conn, args.input, columns, name=args.name, options=options)
     bar = ProgressBar(sys.stderr, enabled=not args.quiet)
     job.subscribe(lambda j: bar.update(j.info))
     bar.update(job.info)
     try:
+        if interrupted.is_set():
+            raise KeyboardInterrupt
         job.wait()
     except KeyboardInterrupt:
         bar.close()

@@ -22,8 +22,10 @@ __all__ = [
     "codes_text",
     "counts_text",
     "describe",
+    "duration",
     "number",
     "progress_of",
+    "speed_text",
     "summary_rows",
     "summary_text",
 ]
@@ -69,19 +71,43 @@ class Meter:
         return f"{self.processed}{separator}{self.total} rows"
 
 
+def duration(seconds: int) -> str:
+    """``42s``, ``3m 05s``, ``1h 02m``."""
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m {seconds % 60:02d}s"
+    return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"
+
+
+def speed_text(info: Mapping[str, Any]) -> str:
+    """``12,345 rows/s · 42s left`` while a job runs and the server said its throughput
+    (``job:progress``'s ``rowsPerSecond`` and ``eta``); empty otherwise."""
+    rate = info.get("rowsPerSecond")
+    if info.get("status") in FINAL_STATUSES or not isinstance(rate, int) or rate <= 0:
+        return ""
+    eta = info.get("eta")
+    left = f" · {duration(eta)} left" if isinstance(eta, int) else ""
+    return f"{rate:,} rows/s{left}"
+
+
 def counts_text(info: Mapping[str, Any]) -> str:
-    """``1,000 / 3,000 rows · 990 valid · 10 invalid · 33%`` (the widget's line)."""
+    """``1,000 / 3,000 rows · 990 valid · 10 invalid · 33%`` (the widget's line), then
+    ``· 12,345 rows/s · 42s left`` while the job runs."""
     meter = Meter.of(info)
-    return f"{meter.rows(' / ')} · {meter.valid} valid · {meter.invalid} invalid · {meter.percent}%"
+    text = f"{meter.rows(' / ')} · {meter.valid} valid · {meter.invalid} invalid · {meter.percent}%"
+    speed = speed_text(info)
+    return f"{text} · {speed}" if speed else text
 
 
 def bar_text(info: Mapping[str, Any], width: int) -> str:
     """``[#########.....................]  33% 1,000/3,000 rows · 990 valid · 10 invalid``"""
     meter = Meter.of(info)
     filled = width * meter.percent // 100
+    speed = speed_text(info)
     return (
         f"[{'#' * filled}{'.' * (width - filled)}] {meter.percent:3d}% {meter.rows('/')} · "
-        f"{meter.valid} valid · {meter.invalid} invalid"
+        f"{meter.valid} valid · {meter.invalid} invalid" + (f" · {speed}" if speed else "")
     )
 
 

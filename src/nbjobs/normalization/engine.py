@@ -32,6 +32,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from . import backends
+from .backends import Choice
 from .combine import combinations, join_parts, spec_types
 from .encoded import CHANGED, INVALID, EncodedResults
 from .fields import FieldResult
@@ -216,6 +218,8 @@ class Normalizer:
     ``options``: job options, validated here; defaults filled in.
     ``cache_size``: distinct values remembered per field type across chunks; default 100,000
     (a bound on memory: about 30 MB per type when full); 0 remembers nothing.
+    ``parser_backend``: "auto" (compiled parsers where the parity gate passed them) or
+    "reference" (the reference libraries only); set for this process (``backends.use``).
 
     ``normalize_chunk`` runs three steps that a pool of processes can also run apart
     (``chunk_pool``): ``plan`` (the distinct values, and which of them the cache lacks),
@@ -228,7 +232,10 @@ class Normalizer:
         options: Mapping[str, Any] | None = None,
         *,
         cache_size: int = DEFAULT_CACHE_SIZE,
+        parser_backend: Choice = "auto",
     ) -> None:
+        self.parser_backend = parser_backend
+        backends.use(parser_backend)
         self.spec = validate_spec(columns)
         self.options = validate_options(options)
         self._combined = combinations(self.spec)
@@ -267,6 +274,7 @@ class Normalizer:
     def parse(self, kind: str, values: Sequence[str]) -> list[FieldResult]:
         """Results for distinct stripped ``values`` of field type ``kind`` (step 2, here or
         in another process with the same options: results depend on the value and options)."""
+        backends.use(self.parser_backend)  # another Normalizer of this process may have chosen
         return REGISTRY[kind].normalize(values, self.options)
 
     def resolve(

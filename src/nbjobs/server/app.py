@@ -31,6 +31,7 @@ from traitlets import Enum, Int, List, TraitType, Type, Unicode, default
 from traitlets.config import Config, Configurable
 
 from ..worker.outputs import remove_stale_temp_files
+from .dask_executor import DaskExecutor
 from .events import EventSink
 from .executor import Executor
 from .handlers import Services, route_table
@@ -42,7 +43,7 @@ from .runner import JobRunner
 from .sql_store import SqlJobStore
 from .store import JobStore
 
-__all__ = ["ALIASES", "NbJobs"]
+__all__ = ["ALIASES", "EXECUTORS", "NbJobs"]
 
 # c.NbJobs.<alias> -> the class whose option it is (the config section it is set in).
 ALIASES: dict[str, type[Configurable]] = {
@@ -50,7 +51,11 @@ ALIASES: dict[str, type[Configurable]] = {
     "chunk_delay": Executor,
     "cache_size": Executor,
     "csv_escape_formulas": Executor,
+    "parser_backend": Executor,
     "processes_per_job": LocalExecutor,
+    "scheduler_address": DaskExecutor,
+    "part_rows": DaskExecutor,
+    "local_workers": DaskExecutor,
     "max_concurrent_jobs": JobRunner,
     "progress_min_interval": JobRunner,
     "adaptive_progress": JobRunner,
@@ -70,6 +75,9 @@ ALIASES: dict[str, type[Configurable]] = {
     "max_output_bytes_per_user": JobIntake,
     "retention_days": JobRunner,
 }
+
+# c.NbJobs.executor -> the executor it names.
+EXECUTORS: dict[str, type[Executor]] = {"local": LocalExecutor, "dask": DaskExecutor}
 
 
 def _alias(name: str) -> TraitType[Any, Any]:
@@ -115,8 +123,22 @@ class NbJobs(ExtensionApp):
         ),
     )
     store_class = Type(SqlJobStore, klass=JobStore, config=True, help="The job store (a JobStore).")
+    executor = Enum(
+        ["local", "dask"],
+        "local",
+        config=True,
+        help=(
+            'Where jobs run: "local", worker processes of this machine (LocalExecutor); '
+            '"dask", a Dask distributed cluster (DaskExecutor: scheduler_address, part_rows; '
+            "pip install 'nbjobs[dask]')."
+        ),
+    )
     executor_class = Type(
-        LocalExecutor, klass=Executor, config=True, help="What runs jobs (an Executor)."
+        None,
+        klass=Executor,
+        allow_none=True,
+        config=True,
+        help="What runs jobs (an Executor); when set, it wins over executor.",
     )
     runner_class = Type(JobRunner, klass=JobRunner, config=True, help="The job scheduler.")
     realtime_class = Type(
@@ -127,7 +149,11 @@ class NbJobs(ExtensionApp):
     chunk_delay = _alias("chunk_delay")
     cache_size = _alias("cache_size")
     csv_escape_formulas = _alias("csv_escape_formulas")
+    parser_backend = _alias("parser_backend")
     processes_per_job = _alias("processes_per_job")
+    scheduler_address = _alias("scheduler_address")
+    part_rows = _alias("part_rows")
+    local_workers = _alias("local_workers")
     max_concurrent_jobs = _alias("max_concurrent_jobs")
     progress_min_interval = _alias("progress_min_interval")
     adaptive_progress = _alias("adaptive_progress")
@@ -185,12 +211,13 @@ class NbJobs(ExtensionApp):
             config=config, data_dir=str(data_dir), server_id=self.server_id
         )
         self.realtime = self.realtime_class(config=config, user_mode=self.user_mode)
-        self.executor = self.executor_class(config=config, output_dir=str(output_dir))
+        executor_class = self.executor_class or EXECUTORS[self.executor]
+        self.jobs_executor = executor_class(config=config, output_dir=str(output_dir))
         events: EventSink = self.realtime
         self.runner = self.runner_class(
             config=config,
             store=self.store,
-            executor=self.executor,
+            executor=self.jobs_executor,
             events=events,
             base_url=self.server.base_url,
         )
@@ -248,7 +275,7 @@ class NbJobs(ExtensionApp):
         services: Services = self.settings["nbjobs"]
         try:
             await self.store.open()
-            await self.executor.start()
+            await self.jobs_executor.start()
             await self.runner.start()
             self.loop_lag.start()
             self.realtime.start()
@@ -279,5 +306,5 @@ class NbJobs(ExtensionApp):
         await self.loop_lag.stop()
         await self.realtime.stop()
         await self.runner.stop()
-        await self.executor.stop()
+        await self.jobs_executor.stop()
         await self.store.close()

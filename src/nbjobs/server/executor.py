@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 
-from traitlets import Bool, Float, Int, Unicode
+from traitlets import Bool, Enum, Float, Int, Unicode
 from traitlets.config import LoggingConfigurable
 
+from ..normalization.backends import BACKEND_CHOICES
 from ..normalization.engine import DEFAULT_CACHE_SIZE
 from ..protocol import WorkerMessage
 from ..worker.outputs import remove_outputs
@@ -77,6 +78,16 @@ class Executor(LoggingConfigurable):
             "CSV-injection advice). The Parquet output is never changed."
         ),
     )
+    parser_backend = Enum(
+        list(BACKEND_CHOICES),
+        "auto",
+        config=True,
+        help=(
+            'Which libraries parse values: "auto", compiled ports (rphonenumbers, fastaddress) '
+            "where installed at a version the parity gate passed, else the reference libraries; "
+            '"reference", phonenumbers, usaddress, ... only. Both give the same outputs.'
+        ),
+    )
     output_dir = Unicode(help="Where outputs are written (set by the extension).")
 
     def settings(self) -> WorkerSettings:
@@ -87,6 +98,7 @@ class Executor(LoggingConfigurable):
             chunk_delay=self.chunk_delay,
             cache_size=self.cache_size,
             escape_formulas=self.csv_escape_formulas,
+            parser_backend=self.parser_backend,
         )
 
     async def start(self) -> None:

@@ -31,13 +31,14 @@ from ..protocol import (
     Counts,
     Failed,
     JobStatus,
+    LiveProgressPayload,
     Progress,
-    ProgressPayload,
     Started,
     WorkerMessage,
     percent,
     progress_payload,
     terminal_event,
+    throughput,
 )
 from ..worker.settings import WorkerJob
 from . import metrics
@@ -335,6 +336,7 @@ class JobRunner(LoggingConfigurable):
         held: WorkerMessage | None = None  # the message that ended a burst of progress
         last_sent = float("-inf")
         counted = 0  # rows of this job already in ROWS_PROCESSED
+        started: float | None = None  # when the worker began reading (for rows/s and the ETA)
         while True:
             message: WorkerMessage
             if held is not None:
@@ -342,7 +344,7 @@ class JobRunner(LoggingConfigurable):
             elif pending is not None:
                 due = last_sent + self.interval.current - loop.time()
                 if due <= 0:
-                    await self._progress(job, pending)
+                    await self._progress(job, pending, started)
                     pending, last_sent = None, loop.time()
                     continue
                 try:
@@ -363,20 +365,27 @@ class JobRunner(LoggingConfigurable):
                 metrics.ROWS_PROCESSED.inc(max(0, pending.counts.processed - counted))
                 counted = max(counted, pending.counts.processed)
             elif isinstance(message, Started):
+                started = loop.time()
                 await self.store.update_progress(job.id, Counts(), total=message.total_rows)
             else:
                 await self._finish(job, message, pending, counted)
                 return
 
-    async def _progress(self, job: JobRecord, progress: Progress) -> None:
+    async def _progress(
+        self, job: JobRecord, progress: Progress, started: float | None = None
+    ) -> None:
+        """Announce and store ``progress``; with the throughput and ETA since ``started``
+        (the event loop's clock) when known."""
         counts, total = progress.counts, progress.total_rows
-        payload: ProgressPayload = {
+        elapsed = 0.0 if started is None else asyncio.get_running_loop().time() - started
+        payload: LiveProgressPayload = {
             "jobId": job.id,
             "processedRows": counts.processed,
             "validRows": counts.valid,
             "invalidRows": counts.invalid,
             "totalRows": total,
             "progress": percent(counts.processed, total),
+            **throughput(counts.processed, total, elapsed),
         }
         await self.events.emit(PROGRESS, payload, owner=job.owner)
         await self.store.update_progress(job.id, counts, total=total)

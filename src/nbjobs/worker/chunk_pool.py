@@ -271,7 +271,7 @@ class ChunkPool:
                 self.conns.append(ours)
                 process = ctx.Process(
                     target=pool_process.serve,
-                    args=(theirs, dict(self.normalizer.options)),
+                    args=(theirs, dict(self.normalizer.options), self.normalizer.parser_backend),
                     name=f"{current.name}-pool-{index}",
                     daemon=True,
                 )

@@ -26,7 +26,7 @@ from .inputs import count_rows, inspect_input, iter_chunks
 from .outputs import Outputs
 from .settings import WorkerJob, WorkerSettings
 
-__all__ = ["Report", "run_in_subprocess", "run_job"]
+__all__ = ["Report", "pause", "run_in_subprocess", "run_job"]
 
 Report = Callable[[WorkerMessage], None]
 
@@ -54,7 +54,12 @@ def run_job(
         if total is None:
             total = count_rows(job.input_path, job.input_format)
         send(Started(total_rows=total))
-        normalizer = Normalizer(job.columns, job.options, cache_size=settings.cache_size)
+        normalizer = Normalizer(
+            job.columns,
+            job.options,
+            cache_size=settings.cache_size,
+            parser_backend=settings.parser_backend,
+        )
         # The engine's validity column: "_valid", or "_valid_1" if the input has a "_valid".
         valid_column = status_columns(info.columns, normalizer.spec).valid
         rendering = Rendering(valid_column, escape_formulas=settings.escape_formulas)
@@ -79,7 +84,7 @@ def run_job(
                         break
                     counts += Counts(rows, valid, rows - valid)
                     send(Progress(counts=counts, total_rows=total))
-                    _pause(settings.chunk_delay, cancelled)
+                    pause(settings.chunk_delay, cancelled)
                 if stopped:
                     break
         finally:
@@ -131,7 +136,8 @@ def _exit_on_sigterm(signum: int, frame: Any) -> None:
     raise SystemExit(128 + signum)
 
 
-def _pause(seconds: float, cancelled: Callable[[], bool]) -> None:
+def pause(seconds: float, cancelled: Callable[[], bool]) -> None:
+    """Sleep ``seconds`` (``WorkerSettings.chunk_delay``), or less if ``cancelled``."""
     deadline = time.monotonic() + seconds
     while not cancelled() and (left := deadline - time.monotonic()) > 0:
         time.sleep(min(left, 0.05))

@@ -14,9 +14,11 @@ import contextlib
 import fcntl
 import os
 import re
+import shutil
 import sys
 import tempfile
 import traceback
+from collections.abc import Iterable
 from typing import Any
 
 import pyarrow as pa
@@ -28,6 +30,7 @@ __all__ = ["OUTPUT_KINDS", "Outputs", "remove_outputs", "remove_stale_temp_files
 
 # The files a job publishes, "{job id}.{kind}", in the order they are renamed into place.
 OUTPUT_KINDS = ("parquet", "invalid.csv", "csv")
+COPY_BYTES = 4 << 20  # read size when a part's rows are appended (``Outputs.append_part``)
 
 # ".12.csv.tmp-k3j4", ".12.invalid.csv.tmp-…", ".12.parquet.tmp-…"
 _TEMP_NAME = re.compile(r"\.\d+\..+\.tmp-[^/]*")
@@ -114,6 +117,10 @@ class _CsvOutput:
     def append(self, text: bytes) -> None:
         self.file.write(text)
 
+    def append_file(self, path: str) -> None:
+        with open(path, "rb") as source:
+            shutil.copyfileobj(source, self.file, COPY_BYTES)
+
     def publish(self) -> None:
         self.file.close()  # flushes
         self.temp.publish()
@@ -153,12 +160,15 @@ class _ParquetOutput:
         self.pending: list[pa.Table] = []
         self.pending_rows = self.pending_bytes = 0
 
-    def append(self, table: pa.Table) -> None:
+    def append(self, table: pa.Table, nbytes: int | None = None) -> None:
+        """``table``'s rows; ``nbytes``: its size as made, if it was read back since."""
+        if nbytes is None:
+            nbytes = table.nbytes  # walks every buffer: once per table
         if not table.schema.equals(self.schema, check_metadata=False):
             table = table.cast(self.schema)
         self.pending.append(table)
         self.pending_rows += table.num_rows
-        self.pending_bytes += table.nbytes  # nbytes walks every buffer: once per table
+        self.pending_bytes += nbytes
         if self.pending_rows >= self.ROW_GROUP_ROWS or self.pending_bytes >= self.ROW_GROUP_BYTES:
             self._flush()
 
@@ -193,23 +203,40 @@ class Outputs:
 
     def append(self, chunk: PreparedBatch, rendering: Rendering) -> None:
         if not self.files:
-            self._open(chunk, rendering)
+            self._open(chunk.table, chunk.header(rendering))
         parquet, invalid, main = self.files
         main.append(chunk.csv)
         invalid.append(chunk.invalid_csv)
         parquet.append(chunk.table)
 
-    def _open(self, first: PreparedBatch, rendering: Rendering) -> None:
+    def append_part(
+        self,
+        header: bytes,
+        csv_path: str,
+        invalid_csv_path: str,
+        tables: Iterable[tuple[pa.Table, int]],
+    ) -> None:
+        """A part that was normalized elsewhere (``dask_tasks.normalize_part``): its CSV rows
+        (no header) appended as they are, and its batches' tables, each with the ``nbytes`` it
+        had when made, so the Parquet row groups are cut exactly where the job loop cuts them."""
+        for table, nbytes in tables:
+            if not self.files:
+                self._open(table, header)
+            self.files[0].append(table, nbytes)
+        _, invalid, main = self.files
+        main.append_file(csv_path)
+        invalid.append_file(invalid_csv_path)
+
+    def _open(self, first_table: pa.Table, header: bytes) -> None:
         directory, job_id = self.output_dir, self.job_id
         os.makedirs(directory, exist_ok=True)
         try:
-            self.files.append(_ParquetOutput(directory, job_id, first.table))
+            self.files.append(_ParquetOutput(directory, job_id, first_table))
             self.files.append(_CsvOutput(directory, job_id, "invalid.csv"))
             self.files.append(_CsvOutput(directory, job_id, "csv"))
         except BaseException:
             self.discard()
             raise
-        header = first.header(rendering)
         for output in self.files[1:]:
             output.append(header)
 

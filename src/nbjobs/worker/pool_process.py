@@ -11,17 +11,20 @@ import signal
 import traceback
 from typing import Any
 
+from ..normalization import backends
 from ..normalization.encoded import encode
 from ..normalization.registry import REGISTRY
 
 __all__ = ["serve"]
 
 
-def serve(conn: Any, options: dict[str, Any]) -> None:
+def serve(conn: Any, options: dict[str, Any], parser_backend: backends.Choice = "auto") -> None:
     """A pool process: ``(field type, values)`` in, ``("ok", results encoded as columns)``
-    (``normalization.encoded``) or ``("error", exception)`` out."""
+    (``normalization.encoded``) or ``("error", exception)`` out; parsed by ``parser_backend``'s
+    libraries, as the job's own process would."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is for the server to handle
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # nothing to clean up: just go
+    backends.use(parser_backend)
     while True:
         try:
             kind, values = conn.recv()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from ..normalization.backends import Choice
 from ..normalization.engine import DEFAULT_CACHE_SIZE
 
 __all__ = ["WorkerJob", "WorkerSettings"]
@@ -39,6 +40,7 @@ class WorkerSettings:
     ``cache_size``: parsed values a job remembers per field type (``Normalizer``).
     ``escape_formulas``: neutralize spreadsheet formulas in the CSV outputs
     (``chunk_pool.Rendering``).
+    ``parser_backend``: "auto" or "reference" (``normalization.backends``).
     """
 
     output_dir: str
@@ -48,3 +50,4 @@ class WorkerSettings:
     cache_size: int = DEFAULT_CACHE_SIZE
     pool_min_rows: int = 20_000
     escape_formulas: bool = True
+    parser_backend: Choice = "auto"

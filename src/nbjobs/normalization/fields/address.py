@@ -22,7 +22,9 @@ numbers (``address_unparseable``; usaddress raises RepeatedLabelError on many re
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
+from types import ModuleType
 from typing import NamedTuple
 
 import usaddress
@@ -239,8 +241,23 @@ def _tag(value: str) -> _Tagged | None:
     return _group(*_labels(value))
 
 
+# A compiled parser with usaddress.parse's API and answers (``use_parser``; the choice is
+# ``normalization.backends``'), or None: usaddress's own tokenizer and tagger, fed as above.
+_parse: Callable[[str], list[tuple[str, str]]] | None = None
+
+
+def use_parser(module: ModuleType | None) -> None:
+    """Tag with ``module.parse`` (usaddress.parse's API, proven equal by the parity gate) from
+    now on; None: usaddress itself."""
+    global _parse
+    _parse = None if module is None else module.parse
+
+
 def _labels(value: str) -> tuple[list[str], list[str]]:
     """``usaddress.parse(value)``: its tokens and their labels."""
+    if _parse is not None:
+        pairs = _parse(value)
+        return [token for token, _ in pairs], [label for _, label in pairs]
     tokens = usaddress.tokenize(value)
     return tokens, usaddress.TAGGER.tag(_crf_items(tokens)) if tokens else []
 

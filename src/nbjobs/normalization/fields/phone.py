@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from types import ModuleType
 from typing import Any
 
 import phonenumbers
@@ -31,9 +32,9 @@ from phonenumbers import (
     PhoneNumber,
     PhoneNumberFormat,
     PhoneNumberType,
+    re_util,
 )
 from phonenumbers.phonenumberutil import _number_type_helper
-from phonenumbers.re_util import re_compile
 
 from . import FieldResult, Option, OptionsMap, invalid, map_values
 
@@ -58,6 +59,9 @@ REPAIRS = {
 # (measured). Versions without it (the dependency allows 8.13 on) go without.
 if hasattr(phonenumbers, "enable_pattern_cache"):
     phonenumbers.enable_pattern_cache()
+# The walk below compiles patterns as phonenumbers' own does: through that cache from 9.0.43
+# on, with re.compile before (the ``fast`` extra pins 9.0.41, the metadata rphonenumbers has).
+_compile = getattr(re_util, "re_compile", re.compile)
 
 # Common non-ISO spellings people type; phonenumbers knows only the ISO codes.
 _REGION_ALIASES = {"UK": "GB"}
@@ -172,7 +176,7 @@ def looks_like_number(value: str, options: OptionsMap, *, any_region: bool = Fal
         shortest, longest = _ANY_REGION_DIGITS
         possible = shortest <= len(str(number.national_number)) <= longest
     else:
-        possible = phonenumbers.is_possible_number(number)
+        possible = _library.is_possible_number(number)
     if not possible:
         return False
     try:
@@ -182,10 +186,24 @@ def looks_like_number(value: str, options: OptionsMap, *, any_region: bool = Fal
     return False
 
 
-def _parse(text: str, region: str) -> PhoneNumber | None:
+# The library that parses, validates and formats: phonenumbers itself, or a compiled port with
+# the same API and answers (``use_library``; ``normalization.backends`` decides which). Numbers
+# are its own objects: only its functions are called on them.
+_library: ModuleType = phonenumbers
+
+
+def use_library(module: ModuleType | None) -> None:
+    """Parse with ``module`` (phonenumbers' API, proven equal by the parity gate) from now on;
+    None: phonenumbers itself."""
+    global _library
+    _library = phonenumbers if module is None else module
+
+
+def _parse(text: str, region: str) -> Any:
+    library = _library
     try:
-        return phonenumbers.parse(text, region)
-    except phonenumbers.NumberParseException:
+        return library.parse(text, region)
+    except library.NumberParseException:
         return None
 
 
@@ -200,7 +218,7 @@ def _repair_typos(value: str) -> str | None:
 
 
 def _is_fake(number: PhoneNumber) -> bool:
-    digits = phonenumbers.national_significant_number(number)
+    digits = _library.national_significant_number(number)
     if len(digits) >= 6 and len(set(digits)) == 1:
         return True
     if any(digits in run or run in digits for run in _RUNS if len(digits) >= 7):
@@ -218,7 +236,11 @@ def _region_and_line_type(number: PhoneNumber) -> tuple[str, str | None]:
     ``region_code_for_number`` would each do all of that again: the costliest steps of a phone
     number. This is the same walk, as phonenumbers writes it, done once and keeping the type
     it found on the way. Tests hold it equal to the two public functions.
+
+    A compiled library does each of those steps natively: its public functions are used.
     """
+    if _library is not phonenumbers:
+        return _region_and_line_type_of(_library, number)
     nsn = phonenumbers.national_significant_number(number)
     code = number.country_code
     regions = COUNTRY_CODE_TO_REGION_CODE.get(code) if code is not None else None
@@ -235,6 +257,15 @@ def _region_and_line_type(number: PhoneNumber) -> tuple[str, str | None]:
     return region, None if kind == PhoneNumberType.UNKNOWN else _LINE_TYPES[kind]
 
 
+def _region_and_line_type_of(library: ModuleType, number: Any) -> tuple[str, str | None]:
+    """``_region_and_line_type`` from ``library``'s public functions."""
+    if not library.is_valid_number(number):
+        return "", None
+    region = library.region_code_for_number(number) or ""
+    kind = library.number_type(number)
+    return region, None if kind == PhoneNumberType.UNKNOWN else _LINE_TYPES[kind]
+
+
 def _walk_regions(nsn: str, regions: tuple[str, ...]) -> tuple[str | None, int | None]:
     """phonenumbers' ``_region_code_for_number_from_list``: the first region whose leading
     digits match, or for which the number has a type; with that type when it was computed."""
@@ -243,7 +274,7 @@ def _walk_regions(nsn: str, regions: tuple[str, ...]) -> tuple[str | None, int |
         if metadata is None:
             continue
         if metadata.leading_digits is not None:
-            if re_compile(metadata.leading_digits).match(nsn):
+            if _compile(metadata.leading_digits).match(nsn):
                 return code, None
         else:
             kind = _number_type_helper(nsn, metadata)
@@ -257,11 +288,12 @@ def _result(
 ) -> FieldResult:
     extension = number.extension or ""
     number.extension = None  # formats below without " ext. 123": that has its own component
-    e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    library = _library
+    e164 = library.format_number(number, PhoneNumberFormat.E164)
     components = (
         e164,
-        phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL),
-        phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL),
+        library.format_number(number, PhoneNumberFormat.NATIONAL),
+        library.format_number(number, PhoneNumberFormat.INTERNATIONAL),
         region,
         line_type,
         extension,

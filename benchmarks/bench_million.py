@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_million.py --json results.json
     .venv/bin/python benchmarks/bench_million.py --rows 200000 --processes 2,1 --big-rows 0
+    .venv/bin/python benchmarks/bench_million.py --rows 300000 --parser-backends auto,reference
 
 For each ``--distinct`` share (default 0.1 and 1.0) it writes the six-column messy CSV of
 ``contacts.write_typed_contacts`` into the root of a fresh jupyter-server with nbjobs
@@ -276,6 +277,11 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="work in this directory and keep it")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--cache-size", type=int, help="NbJobs.cache_size (default: its own)")
+    parser.add_argument(
+        "--parser-backends",
+        default="auto",
+        help='NbJobs.parser_backend values run side by side, e.g. "auto,reference"',
+    )
     args = parser.parse_args()
 
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="bench-million-"))
@@ -299,11 +305,19 @@ def main() -> None:
         )
         first_csv = first_csv or csv_path
         for processes in (int(p) for p in args.processes.split(",")):
-            busy = busy_cores()
-            run = run_job(workdir, csv_path, args.rows, processes, args.cache_size)
-            run.update(distinct=share, busy_cores_before=busy)
-            results["runs"].append(run)
-            log(json.dumps(run))
+            for backend in args.parser_backends.split(","):
+                busy = busy_cores()
+                run = run_job(
+                    workdir,
+                    csv_path,
+                    args.rows,
+                    processes,
+                    args.cache_size,
+                    [f"--NbJobs.parser_backend={backend}"],
+                )
+                run.update(distinct=share, busy_cores_before=busy, parser_backend=backend)
+                results["runs"].append(run)
+                log(json.dumps(run))
 
     if args.naive_rows and first_csv is not None:
         started, started_cpu = time.perf_counter(), time.process_time()

@@ -31,7 +31,6 @@ import json
 import os
 import re
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -47,6 +46,7 @@ import socketio
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 from tests.jupyter_process import JupyterProcess, free_port  # noqa: E402
+from tests.redis_process import RedisProcess  # noqa: E402
 
 NODE = REPO / "benchmarks" / "fanout_node"
 EMIT = re.compile(r"emit (\S+) job=(\d+) rows=(\S+) at (\d+\.\d+)")
@@ -422,32 +422,14 @@ def measure_peer(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def redis_server(workdir: Path) -> Iterator[str]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise SystemExit("redis-server is not installed")
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(workdir),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    time.sleep(0.5)
     try:
-        yield f"redis://127.0.0.1:{port}/0"
+        server = RedisProcess(workdir).start()
+    except FileNotFoundError as exc:
+        raise SystemExit(str(exc)) from None
+    try:
+        yield server.url
     finally:
-        proc.terminate()
-        proc.wait(10)
+        server.stop()
 
 
 def main() -> None:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import time
 from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
 
 from nbjobs.server.store import JobStore
-from tests.jupyter_process import free_port
+from tests.redis_process import RedisProcess
 
 from .stores import ME, STORE_IMPLEMENTATIONS
 
@@ -42,36 +39,9 @@ def store(make_store, jp_asyncio_loop) -> JobStore:
 @pytest.fixture
 def redis_url(tmp_path):
     """A redis-server of the test's own, on a free port."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server is not installed (.ci/run installs it)")
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    import redis
-
-    client = redis.Redis(port=port)
-    while time.monotonic() < deadline:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.1)
-    yield f"redis://127.0.0.1:{port}/0"
-    proc.terminate()
-    proc.wait(10)
+    try:
+        server = RedisProcess(tmp_path).start()
+    except FileNotFoundError as exc:
+        pytest.skip(str(exc))
+    yield server.url
+    server.stop()

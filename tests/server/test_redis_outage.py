@@ -5,11 +5,8 @@ not run the job ends with the job's right final state (its server catches it up)
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 import threading
 import time
-from pathlib import Path
 
 import pytest
 import requests
@@ -17,46 +14,10 @@ import socketio
 
 from nbjobs import protocol
 from tests.conftest import COLUMNS, contacts_csv
-from tests.jupyter_process import JupyterProcess, free_port
+from tests.jupyter_process import JupyterProcess
+from tests.redis_process import RedisProcess
 
 pytestmark = pytest.mark.slow
-
-
-class Redis:
-    def __init__(self, workdir: Path) -> None:
-        self.binary = shutil.which("redis-server")
-        if self.binary is None:
-            pytest.skip("redis-server is not installed (.ci/run installs it)")
-        self.port, self.workdir = free_port(), workdir
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [
-                self.binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.workdir),
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        time.sleep(0.5)
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(10)
 
 
 def metric(server: JupyterProcess, name: str) -> float | None:
@@ -70,8 +31,10 @@ def metric(server: JupyterProcess, name: str) -> float | None:
 
 
 def test_a_redis_outage_mid_job_is_survived_and_caught_up(tmp_path):
-    redis = Redis(tmp_path)
-    redis.start()
+    try:
+        redis = RedisProcess(tmp_path).start()
+    except FileNotFoundError as exc:
+        pytest.skip(str(exc))
     args = [f"--NbJobs.redis_url={redis.url}", "--NbJobs.chunk_size=50", "--NbJobs.chunk_delay=0.1"]
     shared = tmp_path / "shared"
     a = JupyterProcess(tmp_path / "a", extra=args, data_dir=shared, token="t0k3n")

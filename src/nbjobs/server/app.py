@@ -30,6 +30,7 @@ from tornado.ioloop import IOLoop
 from traitlets import Enum, Int, List, TraitType, Type, Unicode, default
 from traitlets.config import Config, Configurable
 
+from ..normalization import backends
 from ..worker.outputs import remove_stale_temp_files
 from .dask_executor import DaskExecutor
 from .events import EventSink
@@ -293,6 +294,14 @@ class NbJobs(ExtensionApp):
             gc.set_threshold(*self.gc_thresholds)
         self.log.info(
             "nbjobs: ready at %snbjobs/ (data in %s)", self.server.base_url, self.data_dir
+        )
+        # What parses, said once here (a fallback's reason is logged above it); the workers
+        # choose the same way from the same option. Column detection runs here, on them too.
+        chosen = backends.use(self.jobs_executor.parser_backend)
+        self.log.info(
+            "nbjobs: parser_backend %s: %s",
+            self.jobs_executor.parser_backend,
+            ", ".join(str(backend) for backend in chosen.values()),
         )
 
     def current_activity(self) -> bool:

@@ -100,6 +100,7 @@ class JobRow {
   });
   private _percent = h('span', { class: 'jp-nbjobs-percent' });
   private _counts = h('div', { class: 'jp-nbjobs-counts' });
+  private _quality = h('div', { class: 'jp-nbjobs-quality' });
   private _times = h('div', { class: 'jp-nbjobs-times' });
   private _error = h('div', { class: 'jp-nbjobs-error' });
   private _actions = h('div', { class: 'jp-nbjobs-actions' });
@@ -128,6 +129,7 @@ class JobRow {
         this._percent
       ),
       this._counts,
+      this._quality,
       this._times,
       this._error,
       this._actions,
@@ -150,6 +152,7 @@ class JobRow {
       `${formatCount(job.processedRows)} / ${total} rows · ` +
       `${formatCount(job.validRows)} valid · ${formatCount(job.invalidRows)} invalid` +
       speedText(job);
+    this._quality.textContent = qualityText(job);
     this._times.textContent = timesText(job);
     this._error.textContent =
       job.status === 'failed' || job.status === 'interrupted' ? (job.errorMessage ?? '') : '';
@@ -301,4 +304,18 @@ function speedText(job: IJob): string {
   }
   const left = job.eta === null || job.eta === undefined ? '' : ` · ${durationText(job.eta)} left`;
   return ` · ${formatCount(job.rowsPerSecond)} rows/s${left}`;
+}
+
+/** `Phone 91.0% valid · Email 99.5% valid` from a running job's latest per-column counts. */
+export function qualityText(job: IJob): string {
+  if (!ACTIVE_STATUSES.includes(job.status)) {
+    return '';
+  }
+  return (job.columnCounts ?? [])
+    .filter(column => column.valid + column.invalid > 0)
+    .map(
+      column =>
+        `${column.column} ${((100 * column.valid) / (column.valid + column.invalid)).toFixed(1)}% valid`
+    )
+    .join(' · ');
 }

@@ -44,6 +44,18 @@ export interface IJob {
   /** In `job:progress` while the job runs: rows per second since it started, seconds left. */
   rowsPerSecond?: number;
   eta?: number | null;
+  /** In `job:progress` every few seconds while the job runs: counts per typed column. */
+  columnCounts?: IColumnCount[];
+  preview?: Record<string, string>[];
+}
+
+/** One typed column's counts so far (`job:progress`'s `columnCounts`). */
+export interface IColumnCount {
+  column: string;
+  type: string;
+  valid: number;
+  invalid: number;
+  null: number;
 }
 
 /** `job:progress`, `job:completed`, `job:failed`, `job:cancelled` payloads: a part of a job. */

@@ -24,11 +24,16 @@ __all__ = [
     "FAILED",
     "FAILED_KEYS",
     "FINAL_STATUSES",
+    "LIVE_KEYS",
+    "LIVE_SECONDS",
+    "PREVIEW_CHARS",
+    "PREVIEW_ROWS",
     "PROGRESS",
     "PROGRESS_KEYS",
     "THROUGHPUT_KEYS",
     "Cancelled",
     "CancelledPayload",
+    "ColumnCount",
     "Completed",
     "CompletedPayload",
     "Counts",
@@ -36,6 +41,7 @@ __all__ = [
     "FailedPayload",
     "JobStatus",
     "LiveProgressPayload",
+    "LiveView",
     "Progress",
     "ProgressPayload",
     "PublicJob",
@@ -134,9 +140,30 @@ class Throughput(TypedDict, total=False):
     eta: int | None
 
 
-class LiveProgressPayload(ProgressPayload, Throughput):
-    """``job:progress`` as the runner sends it while a job runs: the exact keys, and its
-    ``Throughput`` when known. Old clients ignore the extra keys."""
+class ColumnCount(TypedDict):
+    """One typed column's counts so far: non-empty values ``valid`` and ``invalid``, and
+    ``null`` (empty) ones."""
+
+    column: str
+    type: str
+    valid: int
+    invalid: int
+    null: int
+
+
+class LiveView(TypedDict, total=False):
+    """Every few seconds while a job runs (``LIVE_SECONDS``): ``columnCounts``, per typed
+    column, and ``preview``, the first rows of the latest chunk: each typed column as typed and
+    normalized (``<column>_normalized``) and the row's validity, texts cut at ``PREVIEW_CHARS``."""
+
+    columnCounts: list[ColumnCount]
+    preview: list[dict[str, str]]
+
+
+class LiveProgressPayload(ProgressPayload, Throughput, LiveView):
+    """``job:progress`` as the runner sends it while a job runs: the exact keys, then its
+    ``Throughput`` when known and, every few seconds, its ``LiveView``. Old clients ignore the
+    extra keys."""
 
 
 class CompletedPayload(TypedDict):
@@ -168,6 +195,10 @@ COMPLETED_KEYS: Final = tuple(CompletedPayload.__annotations__)
 FAILED_KEYS: Final = tuple(FailedPayload.__annotations__)
 CANCELLED_KEYS: Final = tuple(CancelledPayload.__annotations__)
 THROUGHPUT_KEYS: Final = tuple(Throughput.__annotations__)  # extra, in running jobs' progress
+LIVE_KEYS: Final = tuple(LiveView.__annotations__)  # extra, every LIVE_SECONDS
+LIVE_SECONDS: Final = 2.0  # how often a running job's progress carries its LiveView
+PREVIEW_ROWS: Final = 3
+PREVIEW_CHARS: Final = 80
 
 
 def percent(processed: int, total: int | None) -> int:
@@ -267,10 +298,12 @@ class Started:
 
 @dataclasses.dataclass(frozen=True)
 class Progress:
-    """After each chunk: the job's counts so far, and the total they count towards."""
+    """After each chunk: the job's counts so far, and the total they count towards; every
+    ``LIVE_SECONDS`` also the ``LiveView`` (per-column counts and a preview)."""
 
     counts: Counts
     total_rows: int
+    live: LiveView | None = None
 
 
 @dataclasses.dataclass(frozen=True)

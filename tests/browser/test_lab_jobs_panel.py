@@ -50,6 +50,7 @@ READ_ROW = """
     percent: text('.jp-nbjobs-percent'),
     name: text('.jp-nbjobs-job-name'),
     counts: text('.jp-nbjobs-counts'),
+    quality: text('.jp-nbjobs-quality'),
     times: text('.jp-nbjobs-times'),
     error: text('.jp-nbjobs-error'),
     actions: [...row.querySelectorAll('.jp-nbjobs-actions > *')].map(e => e.innerText.trim()),
@@ -370,6 +371,8 @@ def test_badge_goes_offline_with_the_server_and_the_list_catches_up(lab, page):
     _row(page, running, "r.status === 'running' && r.width > 0")
     # The row says how fast the job goes and how long is left (job:progress extras).
     _row(page, running, r"/ · [0-9,]+ rows\/s · .+ left$/.test(r.counts)")
+    # ... and each typed column's share of valid values so far.
+    _row(page, running, r"/^Phone \d+\.\d% valid$/.test(r.quality)")
 
     lab.stop()
     expect(badge).to_have_text("Offline")

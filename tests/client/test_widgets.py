@@ -29,10 +29,17 @@ def test_progress_moves_then_turns_green(conn):
     seen = bar_values(widget)
     lines: list[str] = []
     widget.counts.observe(lambda change: lines.append(change["new"]), names="value")
+    views: list[str] = []
+    widget.live_view.observe(lambda change: views.append(change["new"]), names="value")
     assert "Live" in widget.badge.value
     job.wait(60)
     # While it ran, the line said how fast it went and how long was left (job:progress extras).
     assert any(" rows/s · " in line and line.endswith(" left") for line in lines), lines
+    # ... and, every few seconds, each column's share of valid values and a preview.
+    shown = [view for view in views if view]
+    assert shown, views
+    assert "Phone 90.0% valid" in shown[0] and "<table" in shown[0]
+    assert widget.live_view.value == "" and widget.live_view.layout.display == "none"
     steps = [value for value in seen if 0 < value < 100]
     assert len(set(steps)) >= 3, seen  # it moved while the job ran, not only at the end
     assert seen == sorted(seen)

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from nbjobs import protocol
-from tests.conftest import contacts_csv
+from tests.conftest import COLUMNS, contacts_csv
 
 
 async def submit_job(submit, data: bytes, **kw) -> dict:
@@ -45,11 +45,23 @@ async def test_completed_job_event_contract_and_output(
     for payload in progress:
         # The exact keys first; a running job's throughput may follow (old clients ignore it).
         assert tuple(payload)[: len(protocol.PROGRESS_KEYS)] == protocol.PROGRESS_KEYS
-        assert set(payload) <= {*protocol.PROGRESS_KEYS, *protocol.THROUGHPUT_KEYS}
+        extra = {*protocol.THROUGHPUT_KEYS, *protocol.LIVE_KEYS}
+        assert set(payload) <= {*protocol.PROGRESS_KEYS, *extra}
         if "rowsPerSecond" in payload:
             assert payload["rowsPerSecond"] > 0 and 0 <= payload["eta"] < 3600
         assert payload["totalRows"] == 1000
         assert 0 <= payload["progress"] <= 100
+    # The first batch's last progress carries the live view: per-column counts, a preview.
+    views = [p for p in progress if "columnCounts" in p]
+    assert views, progress
+    first = views[0]
+    assert [c["column"] for c in first["columnCounts"]] == list(COLUMNS)
+    for column in first["columnCounts"]:
+        assert column["valid"] + column["invalid"] + column["null"] <= first["processedRows"]
+        assert column["valid"] > 0
+    assert 1 <= len(first["preview"]) <= protocol.PREVIEW_ROWS
+    assert set(first["preview"][0]) >= {"Phone", "Phone_normalized", "_valid"}
+    assert first["preview"][0]["Phone"] == "(415) 555-2000"
     assert_monotonic(progress)
     # The final 100% progress event comes right before completed, which comes last.
     assert received[-1][0] == protocol.COMPLETED

@@ -4,6 +4,7 @@ and what each final message becomes, in the order clients rely on."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -291,3 +292,25 @@ async def test_stop_interrupts_running_jobs_and_leaves_queued_ones_queued(store,
 )
 def test_throughput(processed, total, seconds, expected):
     assert protocol.throughput(processed, total, seconds) == expected
+
+
+async def test_the_live_view_survives_the_coalescing(store, parts):
+    """A live view comes every few seconds on one progress message: coalesced into a later
+    one, it goes out with the later counts."""
+    sink = parts[2]
+    job, execution = await start_job(store, parts)
+    view: protocol.LiveView = {
+        "columnCounts": [{"column": "P", "type": "phone", "valid": 9, "invalid": 1, "null": 0}],
+        "preview": [{"P": "1", "P_normalized": "", "_valid": "False"}],
+    }
+    execution.send(Started(100), progress(1))
+    await sink.wait_for(1, job.id)
+    execution.send(dataclasses.replace(progress(10), live=view), progress(20), progress(30))
+    await sink.wait_for(2, job.id)
+    payload = sink.of(job.id)[-1][1]
+    assert payload["processedRows"] == 30
+    assert payload["columnCounts"] == view["columnCounts"]
+    assert payload["preview"] == view["preview"]
+    execution.send(progress(40))
+    await sink.wait_for(3, job.id)
+    assert "columnCounts" not in sink.of(job.id)[-1][1]  # sent once

@@ -25,6 +25,7 @@ __all__ = [
     "duration",
     "number",
     "progress_of",
+    "quality_text",
     "speed_text",
     "summary_rows",
     "summary_text",
@@ -89,6 +90,19 @@ def speed_text(info: Mapping[str, Any]) -> str:
     eta = info.get("eta")
     left = f" · {duration(eta)} left" if isinstance(eta, int) else ""
     return f"{rate:,} rows/s{left}"
+
+
+def quality_text(info: Mapping[str, Any]) -> str:
+    """``Phone 91.0% valid · Email 99.5% valid`` from a running job's latest ``columnCounts``
+    (of the non-empty values); empty once it has ended or before the first view."""
+    if info.get("status") in FINAL_STATUSES:
+        return ""
+    parts = []
+    for column in info.get("columnCounts") or ():
+        filled = column.get("valid", 0) + column.get("invalid", 0)
+        if filled:
+            parts.append(f"{column.get('column')} {100 * column['valid'] / filled:.1f}% valid")
+    return " · ".join(parts)
 
 
 def counts_text(info: Mapping[str, Any]) -> str:

@@ -26,11 +26,19 @@ from .formatting import (
     describe,
     number,
     progress_of,
+    quality_text,
     summary_rows,
     summary_text,
 )
 
-__all__ = ["CellContext", "JobProgress", "JobsTable", "badge_html", "summary_html"]
+__all__ = [
+    "CellContext",
+    "JobProgress",
+    "JobsTable",
+    "badge_html",
+    "live_view_html",
+    "summary_html",
+]
 
 GREY = "#9e9e9e"
 GREEN = "#2e7d32"
@@ -150,6 +158,26 @@ class _Rendered(widgets.VBox):
 # -- one job ------------------------------------------------------------------------------------
 
 
+def live_view_html(info: Mapping[str, Any]) -> str:
+    """A running job's quality line and preview rows (``LiveView``), escaped; "" otherwise."""
+    quality = quality_text(info)
+    preview = info.get("preview") or []
+    if not quality or info.get("status") in FINAL_STATUSES:
+        return ""
+    parts = [f"<div>{html.escape(quality)}</div>"]
+    if preview:
+        header = "".join(f"<th>{html.escape(str(name))}</th>" for name in preview[0])
+        rows = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row.values()) + "</tr>"
+            for row in preview
+        )
+        parts.append(
+            '<table style="font-size: 90%"><thead><tr>'
+            f"{header}</tr></thead><tbody>{rows}</tbody></table>"
+        )
+    return "".join(parts)
+
+
 class JobProgress(_Rendered):
     """Progress of one job: ``Job #12 · input · status``, a bar, the counts, a Live/Offline
     badge, and the error message of a failed job.
@@ -164,12 +192,16 @@ class JobProgress(_Rendered):
         self.badge = widgets.HTML()
         self.bar = widgets.IntProgress(value=0, min=0, max=100, layout={"width": "40%"})
         self.counts = widgets.HTML()
+        # While it runs: each typed column's share of valid values and a few rows as
+        # normalized (the live view of job:progress, every few seconds).
+        self.live_view = widgets.HTML(layout={"display": "none"})
         self.error = widgets.HTML(layout={"display": "none"})
         self.summary = widgets.HTML(layout={"display": "none"})
         super().__init__(
             [
                 widgets.HBox([self.title, self.badge]),
                 widgets.HBox([self.bar, self.counts]),
+                self.live_view,
                 self.error,
                 self.summary,
             ]
@@ -196,6 +228,9 @@ class JobProgress(_Rendered):
                 self.bar.bar_style = {"completed": "success", "failed": "danger"}.get(status, "")
             grey = status in ("cancelled", "interrupted")
             self.bar.style.bar_color = GREY if grey else None
+            view = live_view_html(self.info)
+            self.live_view.value = view
+            self.live_view.layout.display = None if view else "none"
             message = self.info.get("errorMessage")
             if message and status in FINAL_STATUSES:
                 self.error.value = f'<span style="color:{RED}">{html.escape(str(message))}</span>'

@@ -32,6 +32,7 @@ from ..protocol import (
     Failed,
     JobStatus,
     LiveProgressPayload,
+    LiveView,
     Progress,
     Started,
     WorkerMessage,
@@ -355,11 +356,11 @@ class JobRunner(LoggingConfigurable):
                 message = await messages.get()
             if isinstance(message, Progress):
                 # A batch of chunks arrives as a burst: only its latest counts matter.
-                pending = message
+                pending = _latest(pending, message)
                 while held is None and not messages.empty():
                     following = messages.get_nowait()
                     if isinstance(following, Progress):
-                        pending = following
+                        pending = _latest(pending, following)
                     else:
                         held = following
                 metrics.ROWS_PROCESSED.inc(max(0, pending.counts.processed - counted))
@@ -386,6 +387,7 @@ class JobRunner(LoggingConfigurable):
             "totalRows": total,
             "progress": percent(counts.processed, total),
             **throughput(counts.processed, total, elapsed),
+            **(progress.live or LiveView()),
         }
         await self.events.emit(PROGRESS, payload, owner=job.owner)
         await self.store.update_progress(job.id, counts, total=total)
@@ -435,6 +437,14 @@ class JobRunner(LoggingConfigurable):
             await self.events.emit(PROGRESS, progress_payload(public), owner=job.owner)
         event, payload = terminal_event(public)
         await self.events.emit(event, payload, owner=job.owner)
+
+
+def _latest(pending: Progress | None, newer: Progress) -> Progress:
+    """``newer``, keeping the live view of ``pending`` when it has none of its own: a view
+    comes once every few seconds and must not be lost to the coalescing."""
+    if pending is None or pending.live is None or newer.live is not None:
+        return newer
+    return dataclasses.replace(newer, live=pending.live)
 
 
 def _output_bytes(done: Completed) -> int:

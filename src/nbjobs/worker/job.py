@@ -18,15 +18,30 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+import pyarrow as pa
+
 from ..exceptions import InputError, SpecError
 from ..normalization import Normalizer, Summary, status_columns
-from ..protocol import Cancelled, Completed, Counts, Failed, Progress, Started, WorkerMessage
+from ..protocol import (
+    LIVE_SECONDS,
+    PREVIEW_CHARS,
+    PREVIEW_ROWS,
+    Cancelled,
+    ColumnCount,
+    Completed,
+    Counts,
+    Failed,
+    LiveView,
+    Progress,
+    Started,
+    WorkerMessage,
+)
 from .chunk_pool import BATCH_ROWS, Rendering, batches, open_pool
 from .inputs import count_rows, inspect_input, iter_chunks
 from .outputs import Outputs
 from .settings import WorkerJob, WorkerSettings
 
-__all__ = ["Report", "pause", "run_in_subprocess", "run_job"]
+__all__ = ["Report", "live_view", "pause", "run_in_subprocess", "run_job"]
 
 Report = Callable[[WorkerMessage], None]
 
@@ -72,6 +87,7 @@ def run_job(
         # Chunks one by one when pausing after each (a demo); else in batches (chunk_pool).
         most = 1 if settings.chunk_delay else max(1, BATCH_ROWS // settings.chunk_size)
         stopped = False
+        last_view = float("-inf")
         try:
             chunks = iter_chunks(job.input_path, job.input_format, settings.chunk_size)
             for prepared in pool.map(batches(chunks, most)):
@@ -79,11 +95,19 @@ def run_job(
                     break
                 outputs.append(prepared, rendering)
                 summary += prepared.result.summary
-                for rows, valid in prepared.chunks:
+                # Every LIVE_SECONDS, the batch's last progress (whose counts it matches)
+                # carries the live view.
+                view = None
+                if time.monotonic() - last_view >= LIVE_SECONDS:
+                    view = live_view(summary, prepared.table, valid_column)
+                    last_view = time.monotonic()
+                last = len(prepared.chunks) - 1
+                for i, (rows, valid) in enumerate(prepared.chunks):
                     if stopped := cancelled():
                         break
                     counts += Counts(rows, valid, rows - valid)
-                    send(Progress(counts=counts, total_rows=total))
+                    live = view if i == last else None
+                    send(Progress(counts=counts, total_rows=total, live=live))
                     pause(settings.chunk_delay, cancelled)
                 if stopped:
                     break
@@ -113,6 +137,36 @@ def run_job(
         send(Failed(error_message=message, counts=counts))
     finally:
         outputs.discard()  # a no-op once committed
+
+
+def live_view(summary: Summary, table: pa.Table, valid_column: str) -> LiveView:
+    """The ``LiveView`` of a running job: ``summary``'s counts per typed column, and the first
+    ``PREVIEW_ROWS`` rows of the latest batch's output ``table`` (each typed column as typed and
+    normalized, and the row's validity), texts cut at ``PREVIEW_CHARS``."""
+    counts: list[ColumnCount] = [
+        {
+            "column": stats.column,
+            "type": stats.type,
+            "valid": stats.changed + stats.unchanged,
+            "invalid": stats.invalid,
+            "null": stats.null,
+        }
+        for stats in summary.columns.values()
+    ]
+    shown = [
+        name
+        for column in summary.columns
+        for name in (column, f"{column}_normalized")
+        if name in table.column_names
+    ]
+    if valid_column in table.column_names:
+        shown.append(valid_column)
+    rows = table.slice(0, PREVIEW_ROWS).select(shown).to_pylist()
+    preview = [
+        {name: "" if value is None else str(value)[:PREVIEW_CHARS] for name, value in row.items()}
+        for row in rows
+    ]
+    return {"columnCounts": counts, "preview": preview}
 
 
 def run_in_subprocess(job: WorkerJob, settings: WorkerSettings, conn: Any, cancel: Any) -> None:

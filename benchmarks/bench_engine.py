@@ -30,10 +30,10 @@ from typing import Any
 import email_validator
 import pandas as pd
 import phonenumbers
+from bench_name import nameparser_calls
 from faker import Faker
 
 from nbjobs.normalization import Normalizer, backends
-from nbjobs.normalization.fields import name as name_field
 
 HERE = Path(__file__).parent
 PEER_PACKAGES = ["goldenflow[polars]==2.2.0", "goldenflow-native==0.28.0"]
@@ -123,21 +123,8 @@ NAME_LOCALES = (
 
 def name_fast_path_coverage(names: list[str]) -> float:
     """The share of ``names`` whose cleaned text the name field's own fast path reads, never
-    reaching nameparser (``name._parse``)."""
-    reached = 0
-    real = name_field._parse
-
-    def counted(core: str) -> Any:
-        nonlocal reached
-        reached += 1
-        return real(core)
-
-    name_field._parse = counted  # type: ignore[assignment]
-    try:
-        name_field.normalize_values(names, {})
-    finally:
-        name_field._parse = real  # type: ignore[assignment]
-    return 1 - reached / max(1, len(names))
+    reaching nameparser."""
+    return 1 - nameparser_calls(names) / max(1, len(names))
 
 
 def faker_names(count: int, seed: int = 3) -> list[str]:

@@ -11,13 +11,16 @@ import usaddress
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nbjobs.normalization import FieldResult, backends
+from nbjobs.normalization import FieldResult
 from nbjobs.normalization.fields import address
 
 from ._field_helpers import direct, invalid, normalize, texts
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "benchmarks"))
 from contacts import messy_address
+
+# These tests hold nbjobs' own shortcuts equal to usaddress itself: they run on it.
+pytestmark = pytest.mark.usefixtures("reference_parser")
 
 # (input, normalized, (house_number, street, unit, city, state, zip))
 VALID = [
@@ -147,15 +150,6 @@ INVALID = [
     ("123, Springfield IL", "address_no_street"),
     ("1 Apt 2, Boston MA", "address_unparseable"),
 ]
-
-
-@pytest.fixture(autouse=True)
-def _reference_parser():
-    """These tests hold nbjobs' own shortcuts equal to usaddress itself: they run on it. The
-    compiled backend is held equal to it by test_backend_parity.py, vectors included."""
-    backends.use("reference")
-    yield
-    backends.use("auto")
 
 
 @pytest.mark.parametrize(("raw", "value", "components"), VALID)

@@ -11,13 +11,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nbjobs.normalization import FieldResult, backends
+from nbjobs.normalization import FieldResult
 from nbjobs.normalization.fields import phone
 
 from ._field_helpers import assert_idempotent, direct, invalid, normalize, texts
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "benchmarks"))
 from contacts import messy_world_phone
+
+# These tests hold nbjobs' own shortcuts equal to phonenumbers itself: they run on it.
+pytestmark = pytest.mark.usefixtures("reference_parser")
 
 FL_OR_MOBILE = "fixed_line_or_mobile"
 
@@ -224,15 +227,6 @@ INVALID = [
     ("415-555-2671; +44 20 7946 0958", "US", "phone_multiple"),
     ("0171/1234567", "US", "phone_invalid"),  # one German number (valid in DE), not two
 ]
-
-
-@pytest.fixture(autouse=True)
-def _reference_parser():
-    """These tests hold nbjobs' own shortcuts equal to phonenumbers itself: they run on it. The
-    compiled backend is held equal to it by test_backend_parity.py, vectors included."""
-    backends.use("reference")
-    yield
-    backends.use("auto")
 
 
 @pytest.mark.parametrize(("raw", "region", "components"), VALID)

@@ -12,8 +12,8 @@ packet through engine.io's queue, as stock python-socketio would send it. Order 
 way: a connection is written to directly only when everything sent before has left its queue.
 
 This relies on internals of python-engineio and python-socketio (the engine.io socket's
-``queue``, ``upgraded``/``closing`` flags and its server's ``_async["websocket"]`` driver, and
-``AsyncServer._send_eio_packet``) and of tornado (``WebSocketHandler.ws_connection.stream``).
+``queue``, ``upgraded``/``closing`` flags, and ``AsyncServer._send_eio_packet``), on the pushed
+websocket transport (``transport.py``) and on tornado (``WebSocketHandler.ws_connection.stream``).
 ``pyproject.toml`` pins the versions they were checked with, and
 ``tests/server/test_fanout.py`` fails loudly when any of them changes.
 """
@@ -29,16 +29,14 @@ from typing import Any
 
 import socketio
 from engineio import packet as eio_packet
-from engineio.async_drivers import tornado as eio_tornado
 from socketio import packet as sio_packet
 from tornado.iostream import StreamClosedError
 
 from . import metrics
+from .transport import LeanQueue, websocket_connection
 
-__all__ = ["DirectWebSocket", "FastDelivery", "FastRedisManager", "install", "websocket_frame"]
+__all__ = ["FastDelivery", "FastRedisManager", "websocket_frame"]
 
-# Where the engine.io socket of a websocket connection keeps its driver (DirectWebSocket).
-_WEBSOCKET = "nbjobs_websocket"
 _DIRECT = metrics.DELIVERIES.labels("direct")
 _QUEUED = metrics.DELIVERIES.labels("queued")
 
@@ -57,38 +55,17 @@ def websocket_frame(text: str) -> bytes:
     return header + payload
 
 
-class DirectWebSocket(eio_tornado.WebSocket):  # type: ignore[misc]  # untyped base
-    """engine.io's tornado websocket driver, remembered on the engine.io socket it serves, so
-    ``FastDelivery`` finds the tornado handler to write frames to."""
-
-    async def __call__(self, environ: dict[str, Any]) -> None:
-        socket = getattr(self.handler, "__self__", None)  # the bound AsyncSocket handler
-        if socket is not None:
-            setattr(socket, _WEBSOCKET, self)
-        try:
-            await super().__call__(environ)
-        finally:
-            if socket is not None and getattr(socket, _WEBSOCKET, None) is self:
-                delattr(socket, _WEBSOCKET)
-
-
-def install(sio: socketio.AsyncServer) -> None:
-    """Make ``sio``'s engine.io server use ``DirectWebSocket`` for its websocket connections."""
-    sio.eio._async["websocket"] = DirectWebSocket
-
-
 def _direct_stream(socket: Any) -> Any:
     """The tornado stream to write to ``socket`` directly, or None when its packets must go
     through its queue: not (yet) on websocket, closing, or with packets not sent yet."""
     if not socket.upgraded or socket.closing or socket.closed:
         return None
     queue = socket.queue
-    # _unfinished_tasks: engine.io marks a packet done only once its writer took it and wrote
-    # it, so 0 means nothing is queued or in the writer's hands (asyncio.Queue keeps it there).
-    if not queue.empty() or queue._unfinished_tasks:
+    # A packet is marked done once it is written, so 0 unfinished means nothing is queued or
+    # being written (the pushed websocket writes its queue with LeanQueue).
+    if not isinstance(queue, LeanQueue) or not queue.empty() or queue.unfinished:
         return None
-    websocket = getattr(socket, _WEBSOCKET, None)
-    connection = getattr(getattr(websocket, "tornado_handler", None), "ws_connection", None)
+    connection = websocket_connection(socket)
     if connection is None or connection.is_closing():
         return None
     return connection.stream

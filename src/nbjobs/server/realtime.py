@@ -26,7 +26,8 @@ from traitlets import Bool, Float, Int, List, Unicode
 from . import metrics
 from .auth import Identity, identify_with_token, identity_of, is_single_user
 from .events import EventSink
-from .fanout import FastDelivery, FastRedisManager, install
+from .fanout import FastDelivery, FastRedisManager
+from .transport import PushedMessages, install
 
 __all__ = ["CatchUp", "Realtime", "followed", "make_socketio_handler", "user_room"]
 
@@ -55,8 +56,13 @@ def user_room(username: str) -> str:
 def make_socketio_handler(sio: socketio.AsyncServer) -> type:
     engineio_handler = socketio.get_tornado_handler(sio)
 
-    class SocketIOHandler(engineio_handler, JupyterHandler):  # type: ignore[misc, valid-type]
-        """engine.io's handler with Jupyter's identity, Host and XSRF rules."""
+    class SocketIOHandler(
+        PushedMessages,
+        engineio_handler,  # type: ignore[misc, valid-type]
+        JupyterHandler,
+    ):
+        """engine.io's handler with Jupyter's identity, Host and XSRF rules, its websocket
+        messages pushed to engine.io (``transport.py``)."""
 
         @allow_unauthenticated
         async def get(self, *args: Any, **kwargs: Any) -> None:
@@ -200,7 +206,7 @@ class Realtime(EventSink):
             ping_timeout=self.ping_timeout,
             max_http_buffer_size=self.max_message_bytes,
         )
-        install(self.sio)
+        install(self.sio.eio)
         manager.direct = not self.websocket_compression
         self._health: asyncio.Task[None] | None = None
         self._redis_up = True

@@ -277,6 +277,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="work in this directory and keep it")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--cache-size", type=int, help="NbJobs.cache_size (default: its own)")
+    parser.add_argument("--cache-bytes", type=int, help="NbJobs.cache_bytes (default: its own)")
     parser.add_argument(
         "--parser-backends",
         default="auto",
@@ -286,6 +287,7 @@ def main() -> None:
 
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="bench-million-"))
     workdir.mkdir(parents=True, exist_ok=True)
+    cache_bytes = [f"--NbJobs.cache_bytes={args.cache_bytes}"] if args.cache_bytes else []
     results: dict[str, Any] = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "runs": [],
@@ -313,7 +315,7 @@ def main() -> None:
                     args.rows,
                     processes,
                     args.cache_size,
-                    [f"--NbJobs.parser_backend={backend}"],
+                    [f"--NbJobs.parser_backend={backend}", *cache_bytes],
                 )
                 run.update(distinct=share, busy_cores_before=busy, parser_backend=backend)
                 results["runs"].append(run)
@@ -347,7 +349,7 @@ def main() -> None:
             f"in {time.time() - started:.1f} s"
         )
         processes = int(args.processes.split(",")[0])
-        big = run_job(workdir, csv_path, args.big_rows, processes, args.cache_size)
+        big = run_job(workdir, csv_path, args.big_rows, processes, args.cache_size, cache_bytes)
         big.update(distinct=args.big_distinct, csv_mb=round(csv_path.stat().st_size / 1e6))
         results["big"] = big
         log(f"big: {json.dumps(big)}")

@@ -181,12 +181,14 @@ def _mixed_rows(n: int) -> pd.DataFrame:
     )
 
 
-@pytest.mark.parametrize("cache_size", [100_000, 3, 0])
-def test_same_rows_for_any_chunk_size(cache_size):
+@pytest.mark.parametrize(
+    ("cache_size", "cache_bytes"), [(100_000, 2**26), (3, 2**26), (0, 2**26), (100_000, 3_000)]
+)
+def test_same_rows_for_any_chunk_size(cache_size, cache_bytes):
     df = _mixed_rows(150)
     whole = Normalizer(SPEC).normalize_chunk(df)
     for size in (1, 7, 1000):
-        normalizer = Normalizer(SPEC, cache_size=cache_size)
+        normalizer = Normalizer(SPEC, cache_size=cache_size, cache_bytes=cache_bytes)
         parts = [normalizer.normalize_chunk(df.iloc[i : i + size]) for i in range(0, len(df), size)]
         joined = pd.concat([p.frame for p in parts], ignore_index=True)
         pd.testing.assert_frame_equal(joined, whole.frame)

@@ -66,7 +66,7 @@ def test_store_takes_results_as_objects_or_encoded_alike():
         FieldResult(None, ("", ""), None, ()),
         FieldResult("José", ("é", "ü"), None, ()),
     ]
-    plain, encoded = ResultStore(3, 10), ResultStore(3, 10)
+    plain, encoded = ResultStore(3, 10, 2**20), ResultStore(3, 10, 2**20)
     assert plain.add(values, results) == encoded.add(values, encode(values, results)) == range(4)
     rows = pa.array([3, 0, 1, 2])
     for one, other in zip(plain.texts, encoded.texts, strict=True):
@@ -78,3 +78,49 @@ def test_store_takes_results_as_objects_or_encoded_alike():
     assert plain.reason_ids[:4].tolist() == encoded.reason_ids[:4].tolist() == [0, 1, 0, 0]
     with pytest.raises(ValueError, match="3 results for 4 values"):
         plain.add(values, encode(values[:3], results[:3]))
+
+
+def contact_results(start: int, count: int) -> tuple[list[str], list[FieldResult]]:
+    values = [f"person{n}@example{n % 97}.org" for n in range(start, start + count)]
+    results = [FieldResult(v.upper(), (v.split("@")[0], v.split("@")[1]), None, ()) for v in values]
+    return values, results
+
+
+def test_the_store_holds_at_most_max_bytes_the_oldest_leaving_first():
+    store = ResultStore(3, 1_000_000, 200_000)
+    for start in range(0, 5_000, 500):
+        store.add(*contact_results(start, 500))
+        store.compact([])
+        indexed = list(store.index.values())
+        assert store.indexed_bytes == int(store.row_bytes[indexed].sum()) <= 200_000
+    kept = sorted(int(value.removeprefix("person").split("@")[0]) for value in store.index)
+    assert kept == list(range(5_000 - len(kept), 5_000))  # the newest ones
+    assert 500 < len(kept) < 5_000
+    # A value parsed again while still held (two chunks lacked it at once) is counted once.
+    again = store.add(*contact_results(4_999, 1))
+    assert store.index["person4999@example52.org"] == again[0]
+    assert store.indexed_bytes == int(store.row_bytes[list(store.index.values())].sum())
+
+
+def test_the_bytes_counted_are_what_the_store_holds():
+    import tracemalloc
+
+    store = ResultStore(3, 1_000_000, 2**30)
+    values, results = contact_results(0, 20_000)
+    encoded = encode(values, results)
+    del results
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    store.add(values, encoded)
+    store.compact([])
+    held = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    # The values themselves existed before (held is without them): add their strings back.
+    held += sum(49 + len(value) for value in values)
+    assert 0.7 < held / store.indexed_bytes < 1.5, (held, store.indexed_bytes)
+
+
+def test_no_bytes_means_no_cache():
+    store = ResultStore(3, 100, 0)
+    store.add(*contact_results(0, 10))
+    assert not store.index and store.indexed_bytes == 0

@@ -20,6 +20,7 @@ VALUES = {
     "chunk_size": 123,
     "chunk_delay": 0.25,
     "cache_size": 500,
+    "cache_bytes": 10_000_000,
     "processes_per_job": 3,
     "max_concurrent_jobs": 5,
     "progress_min_interval": 0.5,
@@ -55,6 +56,7 @@ def test_each_nbjobs_option_reaches_its_owner(jp_serverapp):
         assert getattr(owner_of(services, name), name) == value, name
     settings = services.runner.executor.settings()
     assert (settings.chunk_size, settings.chunk_delay, settings.cache_size) == (123, 0.25, 500)
+    assert settings.cache_bytes == 10_000_000
     assert settings.processes == 3
 
 
@@ -70,6 +72,7 @@ def test_defaults(jp_serverapp):
     [
         (LocalExecutor, "chunk_size", 0),
         (LocalExecutor, "cache_size", -1),
+        (LocalExecutor, "cache_bytes", -1),
         (LocalExecutor, "processes_per_job", 0),
         (JobRunner, "max_concurrent_jobs", 0),
     ],

@@ -13,12 +13,14 @@ import pytest
 from nbjobs.exceptions import InputError
 from nbjobs.worker.inputs import (
     CSV_BLOCK_SIZE,
+    CSV_FIRST_BLOCK_SIZE,
     InputInfo,
     count_rows,
     format_for,
     inspect_input,
     iter_chunks,
 )
+from nbjobs.worker.inputs import _CsvStream as _CsvStream  # its block size, below
 
 
 @pytest.fixture
@@ -257,6 +259,28 @@ def test_chunks_converted_in_groups_are_the_same_chunks(write, chunk_size):
         first = chunk.index[0]
         assert chunk.index.tolist() == list(range(first, first + len(chunk)))
         assert chunk["text"].tolist() == [f"row {i}" for i in chunk.index]
+
+
+@pytest.mark.parametrize("big", [2 * CSV_FIRST_BLOCK_SIZE, 6 * CSV_FIRST_BLOCK_SIZE])
+def test_a_row_larger_than_the_first_blocks_is_read_in_larger_ones(write, big):
+    # Rows over several first-size blocks, then one that needs blocks 4 (or 16) times larger:
+    # the file is read again past the rows already handed out, none twice, none lost.
+    rows = [b"%d,%s" % (i, b"y" * (i % 50)) for i in range(60_000)]
+    rows[50_000] = b'50000,"' + b"z\n" * (big // 2) + b'"'
+    path = write(b"n,text\n" + b"\n".join(rows) + b"\n")
+    chunks = list(iter_chunks(path, "csv", 4096))
+    frame = pd.concat(chunks)
+    assert frame["n"].tolist() == [str(i) for i in range(60_000)]
+    assert frame.index.tolist() == list(range(60_000))
+    assert len(frame["text"][50_000]) == big and frame["text"][59_999] == "y" * 49
+    assert count_rows(path, "csv") == 60_000
+
+
+def test_small_rows_keep_the_first_block_size(write):
+    path = write(b"n,text\n" + b"".join(b"%d,abc\n" % i for i in range(200_000)))
+    with _CsvStream(path) as stream:
+        assert sum(batch.num_rows for batch in stream) == 200_000
+        assert stream._block_size == CSV_FIRST_BLOCK_SIZE
 
 
 def test_chunks_regroup_across_csv_blocks(write):

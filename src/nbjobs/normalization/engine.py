@@ -45,9 +45,13 @@ VALID_COLUMN = "_valid"
 ERRORS_COLUMN = "_errors"
 REPAIRS_COLUMN = "_repairs"
 ERROR_SEPARATOR = "; "
-# Parsed values remembered per field type: about 0.3 kB each with their outputs (measured,
-# benchmarks/README.md), so at most ~30 MB per type.
+# Parsed values remembered per field type, at most; and the bytes they may hold, all field
+# types of a job together (about 0.25-0.3 kB a value with its outputs): 192 MiB holds the
+# 100,000 values of each of six types. A smaller bound makes a job with that many distinct
+# values slower and its worker larger, not smaller (re-parsed values churn the store;
+# benchmarks/README.md, issue 17): it is for values far longer than these.
 DEFAULT_CACHE_SIZE = 100_000
+DEFAULT_CACHE_BYTES = 192 * 2**20
 # What str.strip() strips: Unicode's whitespace, all of it below U+3001 (a test checks).
 _WHITESPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
 
@@ -216,8 +220,9 @@ class Normalizer:
     ``columns``: ``{column: field type or combination}``, validated here (SpecError when
     unusable); a combination's column is built per row before normalizing (module docstring).
     ``options``: job options, validated here; defaults filled in.
-    ``cache_size``: distinct values remembered per field type across chunks; default 100,000
-    (a bound on memory: about 30 MB per type when full); 0 remembers nothing.
+    ``cache_size``: distinct values remembered per field type across chunks; default 100,000;
+    0 remembers nothing. ``cache_bytes``: what those values and their outputs may hold, all
+    types together (each type an equal share); default 192 MiB; 0 remembers nothing.
     ``parser_backend``: "auto" (compiled parsers where the parity gate passed them) or
     "reference" (the reference libraries only); set for this process (``backends.use``).
 
@@ -232,6 +237,7 @@ class Normalizer:
         options: Mapping[str, Any] | None = None,
         *,
         cache_size: int = DEFAULT_CACHE_SIZE,
+        cache_bytes: int = DEFAULT_CACHE_BYTES,
         parser_backend: Choice = "auto",
     ) -> None:
         self.parser_backend = parser_backend
@@ -239,15 +245,18 @@ class Normalizer:
         self.spec = validate_spec(columns)
         self.options = validate_options(options)
         self._combined = combinations(self.spec)
+        kinds = list(dict.fromkeys(spec_types(self.spec).values()))
         self._stores = {
-            kind: ResultStore(1 + len(REGISTRY[kind].components), cache_size)
-            for kind in dict.fromkeys(spec_types(self.spec).values())
+            kind: ResultStore(
+                1 + len(REGISTRY[kind].components), cache_size, cache_bytes // max(len(kinds), 1)
+            )
+            for kind in kinds
         }
         self._pending: list[Plan] = []  # planned, not finished: their rows must stay
 
     def plan(self, df: pd.DataFrame) -> Plan:
         """``df``'s typed values, with what the cache already knows of them (step 1 of 3).
-        Until ``finish``, the rows the plan refers to are kept whatever ``cache_size`` says."""
+        Until ``finish``, the rows the plan refers to are kept whatever the cache's bounds say."""
         validate_spec(self.spec, list(df.columns))
         df = _with_combined(df, self._combined)
         layout = _layout(list(df.columns), self.spec)

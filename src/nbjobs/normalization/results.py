@@ -9,10 +9,11 @@ slot (the canonical value or "", then each component), its reason and its repair
 small integer ids, and its summary status. A chunk then needs one dict lookup per distinct
 value (``index``), and everything else is NumPy or Arrow over whole columns (``engine``).
 
-Memory is bounded by ``capacity``: beyond it, the oldest values leave the ``index`` (they will
-be parsed again if they come back), and their rows are dropped at the next compaction, unless
-a pending chunk still uses them: ``compact`` renumbers the rows, and the rows the ``pending``
-chunks hold.
+Memory is bounded by ``max_bytes`` (and by ``capacity`` values): beyond either, the oldest
+values leave the ``index`` (they will be parsed again if they come back), and their rows are
+dropped at the next compaction, unless a pending chunk still uses them: ``compact`` renumbers
+the rows, and the rows the ``pending`` chunks hold. A row's bytes are counted as what it holds:
+its value, its output texts, their offsets, its ids, and its index entry (``ROW_BYTES``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ from .fields import FieldResult
 
 # Dropped rows are left in place until there are at least this many (and as many as the rest).
 COMPACT_MIN_ROWS = 4096
+# What a row holds besides its value's characters and its texts' bytes: the value as a Python
+# string (49 bytes) and its slot in ``keys`` (8), its index entry (a dict slot and the row
+# number as an int, about 70), its reason and notes ids and status (17), its byte count (8).
+# Each output slot adds an 8-byte offset.
+ROW_BYTES = 152
 
 
 class TextColumn:
@@ -85,10 +91,14 @@ class TextColumn:
 class ResultStore:
     """The results of one field type, one row each (module docstring)."""
 
-    def __init__(self, width: int, capacity: int) -> None:
+    def __init__(self, width: int, capacity: int, max_bytes: int) -> None:
         """``width``: output slots per result (1 + its components); ``capacity``: values
-        remembered (0: none, every chunk parses its values again)."""
-        self.capacity = capacity
+        remembered, ``max_bytes``: the bytes their rows may hold (either 0: none, every chunk
+        parses its values again)."""
+        self.capacity = capacity if max_bytes > 0 else 0
+        self.max_bytes = max_bytes
+        self.indexed_bytes = 0  # the bytes of the rows in the index
+        self._fixed_row_bytes = ROW_BYTES + 8 * width
         self.index: dict[str, int] = {}  # value -> its newest row
         self.size = 0
         self._first_indexed = 0  # rows below this have left the index
@@ -97,6 +107,7 @@ class ResultStore:
         self.reason_ids = np.empty(0, dtype=np.int64)  # row -> id in reasons (0: valid)
         self.notes_ids = np.empty(0, dtype=np.int64)  # row -> id in notes (0: none)
         self.status = np.empty(0, dtype=np.int8)  # row -> NULL, INVALID, CHANGED, UNCHANGED
+        self.row_bytes = np.empty(0, dtype=np.int64)  # row -> its bytes (ROW_BYTES)
         self.reasons: dict[str, int] = {"": 0}  # reason code -> id (a type has a few)
         self.notes: dict[tuple[str, ...], int] = {(): 0}  # repair notes -> id (a few dozen)
 
@@ -131,9 +142,19 @@ class ResultStore:
         notes = self.notes
         self.notes_ids[start:end] = [notes.setdefault(n, len(notes)) for n in results.notes]
         self.status[start:end] = np.frombuffer(results.status, dtype=np.int8)
+        row_bytes = self.row_bytes[start:end]
+        row_bytes[:] = np.fromiter(map(len, values), np.int64, count) + self._fixed_row_bytes
+        for _, lengths in results.texts:
+            row_bytes += np.frombuffer(lengths, dtype=np.int64)
         self.size = end
         if self.capacity > 0:
-            self.index.update(zip(values, range(start, end), strict=True))
+            index = self.index
+            # A value parsed twice (two chunks lacked it at once): its older row leaves.
+            replaced = [index[value] for value in values if value in index]
+            if replaced:
+                self.indexed_bytes -= int(self.row_bytes[replaced].sum())
+            index.update(zip(values, range(start, end), strict=True))
+            self.indexed_bytes += int(row_bytes.sum())
             self._evict()
         return range(start, end)
 
@@ -151,15 +172,18 @@ class ResultStore:
         self.keys = grown(self.keys)
         self.reason_ids, self.notes_ids = grown(self.reason_ids), grown(self.notes_ids)
         self.status = grown(self.status)
+        self.row_bytes = grown(self.row_bytes)
 
     def _evict(self) -> None:
-        """Oldest values out of the index until it holds ``capacity``."""
-        index, keys = self.index, self.keys
+        """Oldest values out of the index until it holds at most ``capacity`` values and
+        ``max_bytes``."""
+        index, keys, row_bytes = self.index, self.keys, self.row_bytes
         row = self._first_indexed
-        while len(index) > self.capacity:
+        while index and (len(index) > self.capacity or self.indexed_bytes > self.max_bytes):
             key = keys[row]
             if index.get(key) == row:  # not since parsed again (a newer row)
                 del index[key]
+                self.indexed_bytes -= int(row_bytes[row])
             row += 1
         self._first_indexed = row
 
@@ -185,6 +209,7 @@ class ResultStore:
         self.reason_ids = self.reason_ids[: self.size][keep]
         self.notes_ids = self.notes_ids[: self.size][keep]
         self.status = self.status[: self.size][keep]
+        self.row_bytes = self.row_bytes[: self.size][keep]
         self.size = kept
         self.index = dict(zip(self.index, renumbered[indexed].tolist(), strict=True))
         for rows in pending:

@@ -51,6 +51,7 @@ ALIASES: dict[str, type[Configurable]] = {
     "chunk_size": Executor,
     "chunk_delay": Executor,
     "cache_size": Executor,
+    "cache_bytes": Executor,
     "csv_escape_formulas": Executor,
     "parser_backend": Executor,
     "processes_per_job": LocalExecutor,
@@ -149,6 +150,7 @@ class NbJobs(ExtensionApp):
     chunk_size = _alias("chunk_size")
     chunk_delay = _alias("chunk_delay")
     cache_size = _alias("cache_size")
+    cache_bytes = _alias("cache_bytes")
     csv_escape_formulas = _alias("csv_escape_formulas")
     parser_backend = _alias("parser_backend")
     processes_per_job = _alias("processes_per_job")

@@ -15,7 +15,7 @@ from traitlets import Bool, Enum, Float, Int, Unicode
 from traitlets.config import LoggingConfigurable
 
 from ..normalization.backends import BACKEND_CHOICES
-from ..normalization.engine import DEFAULT_CACHE_SIZE
+from ..normalization.engine import DEFAULT_CACHE_BYTES, DEFAULT_CACHE_SIZE
 from ..protocol import WorkerMessage
 from ..worker.outputs import remove_outputs
 from ..worker.settings import WorkerJob, WorkerSettings
@@ -64,9 +64,18 @@ class Executor(LoggingConfigurable):
         min=0,
         config=True,
         help=(
-            "Parsed values a job remembers per field type, so a repeated value is parsed once "
-            "(about 0.3 kB each: the default bounds a six-type job near 180 MB); lower it to "
-            "save memory, 0 to remember nothing."
+            "Parsed values a job remembers per field type, at most, so a repeated value is "
+            "parsed once (cache_bytes bounds their memory); 0 to remember nothing."
+        ),
+    )
+    cache_bytes = Int(
+        DEFAULT_CACHE_BYTES,
+        min=0,
+        config=True,
+        help=(
+            "Bytes a job's remembered values and their outputs may hold in its worker process, "
+            "all field types together (about 0.25-0.3 kB a value); the oldest values go first. "
+            "0 to remember nothing."
         ),
     )
     csv_escape_formulas = Bool(
@@ -97,6 +106,7 @@ class Executor(LoggingConfigurable):
             chunk_size=self.chunk_size,
             chunk_delay=self.chunk_delay,
             cache_size=self.cache_size,
+            cache_bytes=self.cache_bytes,
             escape_formulas=self.csv_escape_formulas,
             parser_backend=self.parser_backend,
         )

@@ -258,12 +258,13 @@ class _Cancelled:
 
 
 # One normalizer per worker thread, for the job whose part it ran last: the parts of a job
-# that land on the same thread share its cache of parsed values (bounded by cache_size).
+# that land on the same thread share its cache of parsed values (cache_size, cache_bytes).
 _THREAD = threading.local()
 
 
 def _normalizer(job: WorkerJob, settings: WorkerSettings, topic: str) -> Normalizer:
-    key = (topic, json.dumps([job.columns, job.options], sort_keys=True), settings.cache_size)
+    options = json.dumps([job.columns, job.options], sort_keys=True)
+    key = (topic, options, settings.cache_size, settings.cache_bytes)
     cached = getattr(_THREAD, "normalizer", None)
     if cached is None or cached[0] != key:
         cached = (
@@ -272,6 +273,7 @@ def _normalizer(job: WorkerJob, settings: WorkerSettings, topic: str) -> Normali
                 job.columns,
                 job.options,
                 cache_size=settings.cache_size,
+                cache_bytes=settings.cache_bytes,
                 parser_backend=settings.parser_backend,
             ),
         )

@@ -41,7 +41,12 @@ __all__ = [
     "sniff_delimiter",
 ]
 
-# One CSV block must hold a whole row; 16 MiB fits a field of several MB and bounds memory.
+# One CSV block must hold a whole row, and a reader's memory follows its block size (about 15
+# blocks' worth at its peak: pyarrow's parsing and prefetch, the text columns, the converted
+# chunks; 240 MB at 16 MiB, 60 MB at 1 MiB, benchmarks/README.md). So a CSV is read in blocks of
+# CSV_FIRST_BLOCK_SIZE, and a row larger than that (a field of a few MB) has the file read again
+# with blocks 4 times larger, up to CSV_BLOCK_SIZE, past the rows already read.
+CSV_FIRST_BLOCK_SIZE = 1 << 20
 CSV_BLOCK_SIZE = 16 << 20
 CONVERT_ROWS = 10_000  # rows converted to pandas at a time (see _rechunk)
 
@@ -254,42 +259,79 @@ def _open_table(path: str, fmt: str) -> _Table:
 
 class _CsvStream:
     """pyarrow's streaming CSV reader with every column as text, reading through a
-    :class:`_Throttle`. Opening it reads the first block and checks the header."""
+    :class:`_Throttle`, in blocks that grow when a row does not fit (``CSV_FIRST_BLOCK_SIZE``).
+    Opening it reads the first block and checks the header."""
 
     def __init__(self, path: str, *, only_column: str | None = None) -> None:
-        delimiter = sniff_delimiter(path)
-        self._source = _Throttle(path)
-        try:
-            self._reader = pa_csv.open_csv(
-                typing.cast("IO[bytes]", self._source),  # a RawIOBase, which open_csv reads
-                read_options=pa_csv.ReadOptions(block_size=CSV_BLOCK_SIZE),
-                # newlines_in_values: a quoted field may span lines (addresses, notes).
-                parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
-                # pyarrow-stubs 20 lack default_column_type (pyarrow has it since 15).
-                convert_options=pa_csv.ConvertOptions(  # type: ignore[call-arg]
-                    # Bytes, decoded by _as_text: Arrow's own UTF-8 check fails the whole read.
-                    default_column_type=pa.binary(),
-                    strings_can_be_null=False,
-                    include_columns=[only_column] if only_column else [],
-                ),
-            )
-            self.names: list[str] = self._reader.schema.names
-            if only_column is None:
-                _check_header(self.names)
-        except BaseException:
-            self._source.close()
-            raise
+        self._path, self._only_column = path, only_column
+        self._delimiter = sniff_delimiter(path)
+        self._block_size = CSV_FIRST_BLOCK_SIZE
+        self._open()
+        if only_column is None:
+            _check_header(self.names)
+
+    def _open(self) -> None:
+        """Open the reader at the file's start, with blocks larger until the first fits."""
+        while True:
+            self._source = _Throttle(self._path)
+            try:
+                self._reader = pa_csv.open_csv(
+                    typing.cast("IO[bytes]", self._source),  # a RawIOBase, which open_csv reads
+                    read_options=pa_csv.ReadOptions(block_size=self._block_size),
+                    # newlines_in_values: a quoted field may span lines (addresses, notes).
+                    parse_options=pa_csv.ParseOptions(
+                        delimiter=self._delimiter, newlines_in_values=True
+                    ),
+                    # pyarrow-stubs 20 lack default_column_type (pyarrow has it since 15).
+                    convert_options=pa_csv.ConvertOptions(  # type: ignore[call-arg]
+                        # Bytes, decoded by _as_text: Arrow's own UTF-8 check fails the read.
+                        default_column_type=pa.binary(),
+                        strings_can_be_null=False,
+                        include_columns=[self._only_column] if self._only_column else [],
+                    ),
+                )
+                self.names: list[str] = self._reader.schema.names
+                return
+            except pa.ArrowInvalid as exc:
+                self._source.close()
+                if not self._grow(exc):
+                    raise
+            except BaseException:
+                self._source.close()
+                raise
+
+    def _grow(self, exc: pa.ArrowInvalid) -> bool:
+        """Whether ``exc`` says a row did not fit in a block, and blocks may grow still (then
+        they did)."""
+        if "straddling" not in str(exc) or self._block_size >= CSV_BLOCK_SIZE:
+            return False
+        self._block_size = min(self._block_size * 4, CSV_BLOCK_SIZE)
+        return True
 
     def __iter__(self) -> Iterator[pa.RecordBatch]:
+        delivered = skip = 0  # rows handed out; rows to pass over after reading again
         while True:
             self._source.consumer_waiting(True)
             try:
                 batch = self._reader.read_next_batch()
             except StopIteration:
                 return
+            except pa.ArrowInvalid as exc:
+                if not self._grow(exc):
+                    raise
+                self._source.close()
+                self._open()  # from the start again, with larger blocks
+                skip = delivered
+                continue
             finally:
                 self._source.consumer_waiting(False)
             self._source.delivered()
+            if skip >= batch.num_rows:
+                skip -= batch.num_rows
+                continue
+            if skip:
+                batch, skip = batch.slice(skip), 0
+            delivered += batch.num_rows
             yield _as_text(batch)
 
     def __enter__(self) -> _CsvStream:

@@ -73,6 +73,7 @@ def run_job(
             job.columns,
             job.options,
             cache_size=settings.cache_size,
+            cache_bytes=settings.cache_bytes,
             parser_backend=settings.parser_backend,
         )
         # The engine's validity column: "_valid", or "_valid_1" if the input has a "_valid".

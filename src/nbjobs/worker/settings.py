@@ -11,7 +11,7 @@ import dataclasses
 from typing import Any
 
 from ..normalization.backends import Choice
-from ..normalization.engine import DEFAULT_CACHE_SIZE
+from ..normalization.engine import DEFAULT_CACHE_BYTES, DEFAULT_CACHE_SIZE
 
 __all__ = ["WorkerJob", "WorkerSettings"]
 
@@ -37,7 +37,8 @@ class WorkerSettings:
     ``processes``: processes parsing one job's distinct values (``chunk_pool``); 1 normalizes in
     the worker itself, as does a job of at most ``pool_min_rows`` rows (default 20,000):
     starting a pool costs about a second, more than such a job takes alone.
-    ``cache_size``: parsed values a job remembers per field type (``Normalizer``).
+    ``cache_size``: parsed values a job remembers per field type, at most (``Normalizer``).
+    ``cache_bytes``: what they may hold, all types together (``Normalizer``).
     ``escape_formulas``: neutralize spreadsheet formulas in the CSV outputs
     (``chunk_pool.Rendering``).
     ``parser_backend``: "auto" or "reference" (``normalization.backends``).
@@ -48,6 +49,7 @@ class WorkerSettings:
     chunk_delay: float = 0.0
     processes: int = 1
     cache_size: int = DEFAULT_CACHE_SIZE
+    cache_bytes: int = DEFAULT_CACHE_BYTES
     pool_min_rows: int = 20_000
     escape_formulas: bool = True
     parser_backend: Choice = "auto"

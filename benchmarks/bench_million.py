@@ -287,7 +287,7 @@ def main() -> None:
 
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="bench-million-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    cache_bytes = [f"--NbJobs.cache_bytes={args.cache_bytes}"] if args.cache_bytes else []
+    cache_bytes = [] if args.cache_bytes is None else [f"--NbJobs.cache_bytes={args.cache_bytes}"]
     results: dict[str, Any] = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "runs": [],

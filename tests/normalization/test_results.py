@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -103,8 +105,6 @@ def test_the_store_holds_at_most_max_bytes_the_oldest_leaving_first():
 
 
 def test_the_bytes_counted_are_what_the_store_holds():
-    import tracemalloc
-
     store = ResultStore(3, 1_000_000, 2**30)
     values, results = contact_results(0, 20_000)
     encoded = encode(values, results)

@@ -128,7 +128,8 @@ def main() -> None:
         timed(job, "count_rows", "count rows")
         timed(engine.Normalizer, "normalize_chunk", "engine")
         time_parsers()
-        timed(chunk_pool, "_csv", "render CSV (main + invalid)")
+        for step in ("_csv_table", "_arrow_csv", "_pandas_csv"):
+            timed(chunk_pool, step, "render CSV (main + invalid)")
         timed(outputs._CsvOutput, "append", "write CSV (main + invalid)")
         timed(outputs._ParquetOutput, "append", "write Parquet")
         timed(outputs.Outputs, "commit", "commit (fsync + rename)")

@@ -24,9 +24,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nbjobs.normalization import Normalizer, results
+from nbjobs.normalization import ChunkResult, Normalizer, results
 from nbjobs.protocol import Cancelled, Completed, Failed, Progress, Started, WorkerMessage
-from nbjobs.worker.chunk_pool import ChunkPool, InProcess, Rendering, _csv
+from nbjobs.worker import chunk_pool
+from nbjobs.worker.chunk_pool import (
+    ChunkPool,
+    InProcess,
+    Rendering,
+    _arrow_csv,
+    _csv_table,
+    _neutralize_column,
+    _pandas_csv,
+    neutralize,
+)
 from nbjobs.worker.job import run_job
 from nbjobs.worker.outputs import remove_stale_temp_files
 from nbjobs.worker.settings import WorkerJob, WorkerSettings
@@ -328,8 +338,13 @@ def test_a_killed_pool_process_fails_the_job_cleanly(tmp_path):
 
 def render(frame: pd.DataFrame) -> bytes:
     """A batch's CSV rows as ``prepare`` renders them, after the header a job writes."""
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    return frame.iloc[:0].to_csv(index=False, lineterminator="\n").encode() + _csv(frame, table)
+    return frame.iloc[:0].to_csv(index=False, lineterminator="\n").encode() + _csv(frame)
+
+
+def _csv(frame: pd.DataFrame, *, escape: bool = False) -> bytes:
+    """``frame``'s rows as ``render`` writes them."""
+    written = _csv_table(pa.Table.from_pandas(frame, preserve_index=False), escape=escape)
+    return _pandas_csv(frame, escape=escape) if written is None else _arrow_csv(written)
 
 
 def test_csv_rendering_quotes_every_text_value():
@@ -347,8 +362,7 @@ def test_csv_rendering_quotes_every_text_value():
         '"x\ry","True",3,""\n',  # a lone "\r" quoted too (the csv module leaves it bare)
         '" naïve ","False",40,\n',
     ]
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    assert _csv(frame, table) == "".join(rows).encode()
+    assert _csv(frame) == "".join(rows).encode()
 
 
 # Any text a UTF-8 file can hold (no lone surrogates).
@@ -392,6 +406,62 @@ def test_csv_rendering_of_other_types_is_pandas_to_csv_byte_for_byte():
         pd.DataFrame({"day": pd.to_datetime(["2024-03-05"] * 6), "t": text}),
     ]
     for frame in frames:
-        table = pa.Table.from_pandas(frame, preserve_index=False)
         expected = frame.to_csv(header=False, index=False, lineterminator="\n").encode()
-        assert _csv(frame, table) == expected
+        assert _csv(frame) == expected
+
+
+# Texts that start, or not, with what a spreadsheet reads as a formula, numbers among them.
+formula_texts = st.lists(
+    st.none()
+    | st.text(st.sampled_from("=+-@\t\r0123456789.,aé 'ü"), max_size=6)
+    | st.text(st.characters(exclude_categories=["Cs"]), max_size=4),
+    max_size=30,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    texts=formula_texts,
+    large=st.booleans(),
+    cut=st.integers(0, 5),
+    parts=st.integers(1, 3),
+)
+def test_formulas_are_neutralized_by_arrow_as_neutralize_does_one_by_one(texts, large, cut, parts):
+    # A sliced array (an offset into shared buffers) in a column of several chunks, as tables
+    # taken, filtered or concatenated hold them.
+    kind = pa.large_string() if large else pa.string()
+    whole = pa.array(["=x"] * cut + texts, type=kind).slice(cut)
+    size = -(-len(texts) // parts) or 1
+    column = pa.chunked_array(
+        [whole.slice(start, size) for start in range(0, len(texts), size)], type=kind
+    )
+    expected = [None if text is None else neutralize(text) for text in texts]
+    neutralized = _neutralize_column(column)
+    assert neutralized.to_pylist() == expected
+    assert neutralized.type == kind
+
+
+def test_formulas_are_escaped_in_both_csv_outputs_and_kept_in_parquet():
+    frame = pd.DataFrame(
+        {
+            "Note": pd.Series(["=1+1", "-5", "+1 415", "plain", None, "@x"], dtype="str"),
+            "_valid": [True, False, True, False, False, True],
+        }
+    )
+    result = ChunkResult(frame=frame, valid=3, invalid=3)
+    prepared = chunk_pool.render(result, [frame], Rendering("_valid"))
+    assert prepared.csv.decode().splitlines() == [
+        '"\'=1+1","True"',
+        '"-5","False"',
+        '"\'+1 415","True"',
+        '"plain","False"',
+        ',"False"',
+        '"\'@x","True"',
+    ]
+    assert prepared.invalid_csv.decode().splitlines() == [
+        '"-5","False"',
+        '"plain","False"',
+        ',"False"',
+    ]
+    kept = prepared.table.column("Note").to_pylist()
+    assert kept == ["=1+1", "-5", "+1 415", "plain", None, "@x"]

@@ -79,27 +79,59 @@ class Rendering:
     escape_formulas: bool = True
 
 
-# What a spreadsheet reads as the start of a formula, and the numbers it starts.
-_FORMULA_FIRST = pa.array(["=", "+", "-", "@", "\t", "\r"])
+# What a spreadsheet reads as the start of a formula (each one byte in UTF-8, which no other
+# character's first byte is), and the numbers it starts.
+_FORMULA_FIRST = "=+-@\t\r"
+_FORMULA_BYTE = np.zeros(256, dtype=bool)
+_FORMULA_BYTE[list(_FORMULA_FIRST.encode())] = True
 _PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(?:[.,][0-9]+)*")
 
 
 def neutralize(text: str) -> str:
     """``text`` as the CSV outputs write it with ``escape_formulas`` (``Rendering``)."""
-    if text and text[0] in "=+-@\t\r" and not _PLAIN_NUMBER.fullmatch(text):
+    if text and text[0] in _FORMULA_FIRST and not _PLAIN_NUMBER.fullmatch(text):
         return "'" + text
     return text
 
 
 def _neutralize_column(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    """``neutralize`` over a text column, by Arrow (no Python per value)."""
-    starts = pc.is_in(pc.utf8_slice_codeunits(column, 0, 1), value_set=_FORMULA_FIRST)
-    if not pc.any(starts).as_py():
+    """``neutralize`` over a text column, by NumPy and Arrow (no Python per value)."""
+    chunks = [_neutralize_array(chunk) for chunk in column.chunks]
+    if all(new is old for new, old in zip(chunks, column.chunks, strict=True)):
         return column
-    number = pc.match_substring_regex(column, f"^{_PLAIN_NUMBER.pattern}$")
-    risky = pc.and_(starts, pc.invert(number))
-    quoted = pc.replace_substring_regex(column, pattern="^", replacement="'")
-    return pc.if_else(risky, quoted, column)
+    return pa.chunked_array(chunks, type=column.type)
+
+
+def _neutralize_array(array: pa.Array) -> pa.Array:
+    # Which values start with a formula character, from the first byte of each value in the
+    # array's data buffer (Arrow's documented layout: offsets, then the bytes): a table
+    # lookup over the whole column, where Arrow's string kernels cost a few times more. Only
+    # those values, usually few, go through the regular expression.
+    if len(array) == 0:
+        return array
+    _, offsets_buffer, data_buffer = array.buffers()
+    if data_buffer is None or data_buffer.size == 0:  # every value empty or missing
+        return array
+    assert offsets_buffer is not None  # a string array always has its offsets
+    offset_type = np.int64 if pa.types.is_large_string(array.type) else np.int32
+    offsets = np.frombuffer(memoryview(offsets_buffer), dtype=offset_type)
+    offsets = offsets[array.offset : array.offset + len(array) + 1]
+    starts = offsets[:-1]
+    filled = offsets[1:] > starts
+    if array.null_count:  # a missing value's slot need not be empty
+        filled &= array.is_valid().to_numpy(zero_copy_only=False)
+    data = np.frombuffer(memoryview(data_buffer), dtype=np.uint8)
+    formula = np.zeros(len(array), dtype=bool)
+    formula[filled] = _FORMULA_BYTE[data[starts[filled]]]
+    if not formula.any():
+        return array
+    candidates = array.filter(pa.array(formula))
+    number = pc.match_substring_regex(candidates, f"^{_PLAIN_NUMBER.pattern}$")
+    if pc.all(number).as_py():
+        return array
+    formula[formula] = ~number.to_numpy(zero_copy_only=False)
+    quoted = pc.utf8_replace_slice(array.filter(pa.array(formula)), 0, 0, "'")
+    return pc.replace_with_mask(array, pa.array(formula), quoted)
 
 
 @dataclasses.dataclass
@@ -143,13 +175,19 @@ def render(result: ChunkResult, chunks: list[pd.DataFrame], rendering: Rendering
         start += len(chunk)
     table = pa.Table.from_pandas(frame, preserve_index=False)
     invalid = ~valid
+    escape = rendering.escape_formulas
+    written = _csv_table(table, escape=escape)
+    if written is None:  # pandas formats it
+        csv = _pandas_csv(frame, escape=escape)
+        invalid_csv = _pandas_csv(frame[invalid], escape=escape) if invalid.any() else b""
+    else:  # neutralized once for both outputs
+        csv = _arrow_csv(written)
+        invalid_csv = _arrow_csv(written.filter(invalid)) if invalid.any() else b""
     return PreparedBatch(
         result=dataclasses.replace(result, frame=frame.iloc[:0]),
         chunks=sizes,
-        csv=_csv(frame, table, escape=rendering.escape_formulas),
-        invalid_csv=(
-            _csv(frame, table, invalid, escape=rendering.escape_formulas) if invalid.any() else b""
-        ),
+        csv=csv,
+        invalid_csv=invalid_csv,
         table=table,
     )
 
@@ -176,20 +214,16 @@ def batches(chunks: Iterator[pd.DataFrame], most: int) -> Iterator[list[pd.DataF
         yield batch
 
 
-def _csv(
-    frame: pd.DataFrame, table: pa.Table, rows: np.ndarray | None = None, *, escape: bool = False
-) -> bytes:
-    """``frame`` (``table`` is the same in Arrow), or its ``rows`` (a mask), as CSV without a
-    header; with ``escape``, formulas neutralized (``Rendering.escape_formulas``).
+def _csv_table(table: pa.Table, *, escape: bool) -> pa.Table | None:
+    """``table`` as Arrow's CSV writer should write it, or None for pandas to format it.
 
     Tables of text, booleans and integers (the engine's output, and every CSV input) are
     written by Arrow's CSV writer (C++, a tenth of the csv module's time): booleans as
     ``True``/``False`` and integers as pandas writes them, but every text value in quotes
-    (``"Ann"``, ``""``; a missing value stays empty). Other tables (floats, dates, ...) are
-    ``frame.to_csv(header=False, index=False, lineterminator="\\n")``, pandas' formatting.
+    (``"Ann"``, ``""``; a missing value stays empty); with ``escape``, formulas neutralized
+    (``Rendering.escape_formulas``). Other tables (floats, dates, ...) are left to pandas'
+    formatting (``_pandas_csv``).
     """
-    if rows is not None:
-        table = table.filter(rows)
     columns = []
     for column in table.columns:
         kind = column.type
@@ -199,20 +233,30 @@ def _csv(
         elif text and escape:
             column = _neutralize_column(column)
         elif not (text or pa.types.is_integer(kind) or pa.types.is_null(kind)):
-            frame = frame if rows is None else frame[rows]
-            if escape:
-                frame = frame.apply(
-                    lambda cells: (
-                        cells.map(lambda v: neutralize(v) if isinstance(v, str) else v)
-                        if cells.dtype == object or pd.api.types.is_string_dtype(cells)
-                        else cells
-                    )
-                )
-            return frame.to_csv(header=False, index=False, lineterminator="\n").encode()
+            return None
         columns.append(column)
+    return pa.table(columns, names=table.column_names)
+
+
+def _arrow_csv(table: pa.Table) -> bytes:
+    """``table`` (from ``_csv_table``) as CSV rows without a header."""
     sink = pa.BufferOutputStream()
-    pa_csv.write_csv(pa.table(columns, names=table.column_names), sink, _CSV_OPTIONS)
+    pa_csv.write_csv(table, sink, _CSV_OPTIONS)
     return sink.getvalue().to_pybytes()
+
+
+def _pandas_csv(frame: pd.DataFrame, *, escape: bool) -> bytes:
+    """``frame`` as ``frame.to_csv(header=False, index=False, lineterminator="\\n")`` writes it;
+    with ``escape``, formulas neutralized."""
+    if escape:
+        frame = frame.apply(
+            lambda cells: (
+                cells.map(lambda v: neutralize(v) if isinstance(v, str) else v)
+                if cells.dtype == object or pd.api.types.is_string_dtype(cells)
+                else cells
+            )
+        )
+    return frame.to_csv(header=False, index=False, lineterminator="\n").encode()
 
 
 # "needed" quotes every text value (and only those), so no value, not even a lone "\r", can

@@ -148,21 +148,10 @@ class _RecordingPool(ChunkPool):
 def test_the_pool_parses_each_distinct_value_once():
     # Few distinct values over many small batches: most batches share values with the batches
     # still in flight before them, where a naive pool would parse them again.
-    rng = np.random.default_rng(7)
-    frame = pd.DataFrame(
-        {
-            column: rng.choice(values, size=600)
-            for column, values in zip(
-                COLUMNS, (NAMES, PHONES, EMAILS, DATES, COUNTRIES), strict=True
-            )
-        }
-    ).astype(str)
+    frame = sample_contacts(seed=7, rows=600)
     batches = [[frame.iloc[start : start + 20]] for start in range(0, len(frame), 20)]
     pool = _RecordingPool(Normalizer(COLUMNS), Rendering("_valid"), 2)
-    try:
-        pooled = list(pool.map(iter(batches)))
-    finally:
-        pool.close()
+    pooled = run_pool(pool, batches)
     alone = list(InProcess(Normalizer(COLUMNS), Rendering("_valid")).map(iter(batches)))
 
     assert len(pool.queued) == len(set(pool.queued))  # nothing parsed twice
@@ -174,6 +163,44 @@ def test_the_pool_parses_each_distinct_value_once():
     assert [b.csv for b in pooled] == [b.csv for b in alone]
     assert [b.invalid_csv for b in pooled] == [b.invalid_csv for b in alone]
     assert [b.chunks for b in pooled] == [b.chunks for b in alone]
+
+
+class _SilentPool(ChunkPool):
+    """A real pool whose pool processes are never sent a task: the job's process parses."""
+
+    def _send(self, *args: Any) -> None:
+        pass
+
+
+def test_the_jobs_process_parses_the_tasks_the_pool_processes_do_not_take():
+    frame = sample_contacts(seed=5, rows=90)
+    batches = [[frame.iloc[start : start + 30]] for start in range(0, len(frame), 30)]
+    pool = _SilentPool(Normalizer(COLUMNS), Rendering("_valid"), 3)
+    assert len(pool.processes) == 2  # the job's process is the third
+    pooled = run_pool(pool, batches)
+    alone = list(InProcess(Normalizer(COLUMNS), Rendering("_valid")).map(iter(batches)))
+    assert [b.csv for b in pooled] == [b.csv for b in alone]
+    assert [b.result.summary for b in pooled] == [b.result.summary for b in alone]
+
+
+def sample_contacts(seed: int, rows: int) -> pd.DataFrame:
+    """``rows`` rows of ``COLUMNS``, drawn from the few values of each."""
+    rng = np.random.default_rng(seed)
+    pools = (NAMES, PHONES, EMAILS, DATES, COUNTRIES)
+    return pd.DataFrame(
+        {
+            column: rng.choice(values, size=rows)
+            for column, values in zip(COLUMNS, pools, strict=True)
+        }
+    ).astype(str)
+
+
+def run_pool(pool: ChunkPool, batches: list[list[pd.DataFrame]]) -> list[Any]:
+    """Every batch through ``pool``, which is closed after."""
+    try:
+        return list(pool.map(iter(batches)))
+    finally:
+        pool.close()
 
 
 @pytest.mark.parametrize("cache_size", [0, 3, 40])
@@ -192,10 +219,7 @@ def test_the_pool_gives_the_rows_of_one_process_while_rows_are_dropped(monkeypat
     columns = {"Name": "name", "Email": "email", "Land": "country"}
     batches = [[frame.iloc[start : start + 10]] for start in range(0, len(frame), 10)]
     pool = ChunkPool(Normalizer(columns, cache_size=cache_size), Rendering("_valid"), 2)
-    try:
-        pooled = list(pool.map(iter(batches)))
-    finally:
-        pool.close()
+    pooled = run_pool(pool, batches)
     alone = list(
         InProcess(Normalizer(columns, cache_size=100_000), Rendering("_valid")).map(iter(batches))
     )
@@ -262,7 +286,7 @@ def pool_job(tmp_path: Path, job_id: int, **changes: Any) -> Case:
         "output_dir": str(tmp_path / "outputs"),
         "chunk_size": 10,
         "chunk_delay": 30,
-        "processes": 2,
+        "processes": 3,  # two pool processes and the job's
         "pool_min_rows": 0,
         **changes,
     }

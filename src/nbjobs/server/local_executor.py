@@ -93,8 +93,9 @@ class LocalExecutor(Executor):
         min=1,
         config=True,
         help=(
-            "Processes parsing the distinct values of one job, rows assembled in input order "
-            "(default: the CPUs this server may use); 1 normalizes in the job's worker alone."
+            "Processes parsing the distinct values of one job, rows assembled in input order: "
+            "the job's worker and a pool of processes_per_job - 1 (default: the CPUs this "
+            "server may use); 1 normalizes in the job's worker alone."
         ),
     )
 

@@ -1,11 +1,18 @@
 """A job's distinct values parsed on every core; chunks assembled in input order.
 
-The engine's cost is pure-Python parsing of distinct values (nameparser, usaddress,
-phonenumbers), so threads would share one core: a job parses in a few processes instead. The
-job's own process plans each batch of chunks (``Normalizer.plan``: its distinct values, and the
-ones its cache has no result for), queues those values as tasks of at most ``TASK_VALUES``, and
-finishes and renders the batches in input order, so outputs, progress and counts are exactly
-those of one process. The pool processes only parse: ``(field type, values)`` in, results out.
+The engine's cost is Python parsing of distinct values (nameparser, usaddress, the fields'
+rules around the compiled parsers), so threads would share one core: a job parses in a few
+processes instead. The job's own process plans each batch of chunks (``Normalizer.plan``: its
+distinct values, and the ones its cache has no result for), queues those values as tasks of at
+most ``TASK_VALUES``, and finishes and renders the batches in input order, so outputs, progress
+and counts are exactly those of one process. The pool processes only parse: ``(field type,
+values)`` in, results out. The job's process is one of the parsing processes too: while the
+batch it has to finish next still waits for values, it takes the next queued task itself. So a
+job of ``processes`` processes keeps that many cores busy whether parsing is most of its work
+(every value new: the job's process mostly parses) or little of it (few new values: it mostly
+finishes and writes batches while the pool parses), where a pool of ``processes`` beside a busy
+job's process would have one process more than cores to share (measured in
+``benchmarks/README.md``, issue 17).
 
 Each distinct value is parsed once per job (as long as the cache holds it): a value already
 queued or being parsed for an earlier batch is not queued again, the later batch waits for
@@ -26,7 +33,7 @@ import multiprocessing
 import queue
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, NoReturn
 
 import numpy as np
@@ -36,7 +43,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from ..normalization import ChunkResult, Normalizer
+from ..normalization.encoded import EncodedResults
 from ..normalization.engine import Plan
+from ..normalization.fields import FieldResult
 from . import pool_process
 from .forkserver import forkserver_context
 
@@ -63,6 +72,8 @@ BATCH_ROWS = 10_000
 TASK_VALUES = 1000
 # Batches planned (and their values queued) ahead of the one being finished.
 LOOKAHEAD = 4
+# Tasks sent to a pool process before its results come back (``ChunkPool``).
+TASKS_SENT = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -280,13 +291,16 @@ class InProcess:
 
 
 class ChunkPool:
-    """``processes`` pool processes parsing the distinct values of a job's batches (module
-    docstring); ``map`` yields the batches in input order.
+    """``processes`` processes parsing the distinct values of a job's batches, this one and
+    ``processes - 1`` pool processes (module docstring); ``map`` yields the batches in input
+    order.
 
-    Each pool process has a thread here that feeds it: it takes the next task from the queue,
-    sends it, waits for the results and hands them back, so the pool keeps parsing while this
-    process finishes, renders and writes batches. One task at a time per process: neither side
-    can block on a full pipe while the other does too.
+    Each pool process has two threads here: one sends it the next task from the queue, one
+    takes in its results, so the pool keeps parsing while this process finishes, renders and
+    writes batches (or parses). ``TASKS_SENT`` tasks at most are sent ahead per process, the
+    next one waiting in its pipe while this process's threads wait for the GIL to take in the
+    results of the last one. A thread for each direction: neither end ever waits to write while
+    the other does too.
     """
 
     def __init__(self, normalizer: Normalizer, rendering: Rendering, processes: int) -> None:
@@ -308,9 +322,11 @@ class ChunkPool:
             current.daemon = False
         self.conns: list[Any] = []
         self.processes: list[Any] = []
-        self._feeders: list[threading.Thread] = []
+        self._threads: list[threading.Thread] = []  # a sender and a receiver per process
+        self._room: list[threading.Semaphore] = []  # per process: tasks it may be sent
+        self._closing = threading.Event()
         try:
-            for index in range(processes):
+            for index in range(processes - 1):
                 ours, theirs = ctx.Pipe(duplex=True)
                 self.conns.append(ours)
                 process = ctx.Process(
@@ -322,12 +338,18 @@ class ChunkPool:
                 process.start()
                 theirs.close()  # only the pool process holds its end: EOF when it exits
                 self.processes.append(process)
-                feeder = threading.Thread(
-                    target=self._feed, args=(index, ours), name=f"nbjobs-pool-feeder-{index}"
-                )
-                feeder.daemon = True
-                feeder.start()
-                self._feeders.append(feeder)
+                sent: collections.deque[_Task] = collections.deque()  # in the order sent
+                room = threading.Semaphore(TASKS_SENT)
+                self._room.append(room)
+                for role, target in (("sender", self._send), ("receiver", self._receive)):
+                    thread = threading.Thread(
+                        target=target,
+                        args=(index, ours, sent, room),
+                        name=f"nbjobs-pool-{role}-{index}",
+                        daemon=True,
+                    )
+                    thread.start()
+                    self._threads.append(thread)
         except BaseException:
             self.close()
             raise
@@ -349,7 +371,8 @@ class ChunkPool:
             plan, batch, awaited = ahead.popleft()
             self._collect(block=False)
             while not all(task.done for task in awaited):
-                self._collect(block=True)
+                if not self._parse_one():
+                    self._collect(block=True)
             self._check_alive()
             yield render(self.normalizer.finish(plan), batch, self.rendering)
         source.raise_error()
@@ -377,11 +400,28 @@ class ChunkPool:
     def _enqueue(self, task: _Task) -> None:
         self._tasks.put(task)
 
-    def _feed(self, index: int, conn: Any) -> None:
-        """A feeder thread: tasks to pool process ``index``, its replies to ``_done``."""
-        while (task := self._tasks.get()) is not None:
+    def _send(
+        self, index: int, conn: Any, sent: collections.deque[_Task], room: threading.Semaphore
+    ) -> None:
+        """Pool process ``index``'s sender thread: tasks from the queue, while it has room."""
+        while True:
+            room.acquire()
+            if self._closing.is_set() or (task := self._tasks.get()) is None:
+                return
+            sent.append(task)
             try:
                 conn.send((task.kind, task.values))
+            except (EOFError, OSError):
+                self._done.put(("died", index))
+                return
+
+    def _receive(
+        self, index: int, conn: Any, sent: collections.deque[_Task], room: threading.Semaphore
+    ) -> None:
+        """Pool process ``index``'s receiver thread: its results to ``_done``, in the order
+        its tasks were sent."""
+        while True:
+            try:
                 kind, payload = conn.recv()
             except (EOFError, OSError):
                 self._done.put(("died", index))
@@ -389,7 +429,20 @@ class ChunkPool:
             if kind == "error":
                 self._done.put(("error", payload))
                 return
-            self._done.put(("ok", task, payload))  # EncodedResults
+            self._done.put(("ok", sent.popleft(), payload))  # EncodedResults
+            room.release()
+
+    def _parse_one(self) -> bool:
+        """Parse the next queued task here, if there is one (the feeders take the others)."""
+        try:
+            task = self._tasks.get_nowait()
+        except queue.Empty:
+            return False
+        if task is None:  # a sender's stop sign (only ``close`` sends them): it is for them
+            self._tasks.put(None)
+            return False
+        self._resolved(task, self.normalizer.parse(task.kind, task.values))
+        return True
 
     def _collect(self, block: bool) -> None:
         """Take in the results of the tasks done (waiting for one if ``block``)."""
@@ -404,11 +457,15 @@ class ChunkPool:
             if reply[0] == "error":
                 raise reply[1]
             _, task, results = reply
-            self.normalizer.resolve(task.plans, task.kind, task.values, results)
-            in_flight = self._in_flight[task.kind]
-            for value in task.values:
-                del in_flight[value]
-            task.done = True
+            self._resolved(task, results)
+
+    def _resolved(self, task: _Task, results: EncodedResults | Sequence[FieldResult]) -> None:
+        """``task``'s values are parsed: their ``results`` to the batches waiting for them."""
+        self.normalizer.resolve(task.plans, task.kind, task.values, results)
+        in_flight = self._in_flight[task.kind]
+        for value in task.values:
+            del in_flight[value]
+        task.done = True
 
     def _check_alive(self) -> None:
         """A pool process that died while it had nothing to do fails the job too: it was
@@ -425,20 +482,22 @@ class ChunkPool:
         ) from None
 
     def close(self) -> None:
-        """End the pool processes now (SIGTERM: they hold nothing), then their feeders."""
-        for _ in self._feeders:
-            self._tasks.put(None)
+        """End the pool processes now (SIGTERM: they hold nothing), then their threads."""
+        self._closing.set()
+        for room in self._room:  # a sender waiting for room sees that it is closing
+            self._tasks.put(None)  # one waiting for a task, its stop sign
+            room.release()
         for process in self.processes:
             if process.exitcode is None:
                 process.terminate()
         for process in self.processes:
             process.join(5)
-        for feeder in self._feeders:  # each sees its stop sign or its process's EOF
-            feeder.join(5)
+        for thread in self._threads:  # receivers see their process's EOF
+            thread.join(5)
         for conn in self.conns:
             with contextlib.suppress(OSError):
                 conn.close()
-        self.conns, self.processes, self._feeders = [], [], []
+        self.conns, self.processes, self._threads, self._room = [], [], [], []
 
 
 class _Task:

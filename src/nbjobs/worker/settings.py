@@ -34,9 +34,10 @@ class WorkerSettings:
     ``output_dir``: where outputs are written (temp files renamed into place).
     ``chunk_size``: rows per chunk, one progress message each.
     ``chunk_delay``: seconds to pause after each chunk, so demos and tests can watch (default 0).
-    ``processes``: processes parsing one job's distinct values (``chunk_pool``); 1 normalizes in
-    the worker itself, as does a job of at most ``pool_min_rows`` rows (default 20,000):
-    starting a pool costs about a second, more than such a job takes alone.
+    ``processes``: processes parsing one job's distinct values, the worker among them
+    (``chunk_pool``); 1 normalizes in the worker itself, as does a job of at most
+    ``pool_min_rows`` rows (default 20,000): starting a pool costs about a second, more than
+    such a job takes alone.
     ``cache_size``: parsed values a job remembers per field type, at most (``Normalizer``).
     ``cache_bytes``: what they may hold, all types together (``Normalizer``).
     ``escape_formulas``: neutralize spreadsheet formulas in the CSV outputs

@@ -433,7 +433,8 @@ class ChunkPool:
             room.release()
 
     def _parse_one(self) -> bool:
-        """Parse the next queued task here, if there is one (the feeders take the others)."""
+        """Parse the next queued task here, if there is one (the senders take the others to
+        the pool processes); whether there was."""
         try:
             task = self._tasks.get_nowait()
         except queue.Empty:

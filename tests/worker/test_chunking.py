@@ -334,14 +334,15 @@ def test_a_small_job_runs_without_a_pool(tmp_path):
     worker.join(10)
 
 
-def test_a_killed_pool_process_fails_the_job_cleanly(tmp_path):
-    job = pool_job(tmp_path, job_id=23, chunk_delay=0.5)
+@pytest.mark.parametrize("processes", [2, 3])
+def test_a_killed_pool_process_fails_the_job_cleanly(tmp_path, processes):
+    job = pool_job(tmp_path, job_id=23, chunk_delay=0.5, processes=processes)
     worker, reader, _ = start(job)
     assert isinstance(receive(reader), Started)
     assert isinstance(receive(reader), Progress)
     pool_forkserver = set(children(worker.pid))
     pool = descendants(worker.pid) - pool_forkserver
-    assert len(pool) == 2
+    assert len(pool) == processes - 1  # the job's process parses too
     os.kill(min(pool), signal.SIGKILL)
 
     while isinstance(message := receive(reader), Progress):

@@ -45,6 +45,15 @@ def test_text_column_is_a_list_of_texts(batches, data):
         )
 
 
+@settings(max_examples=200, deadline=None)
+@given(batch=st.lists(texts | st.text(st.characters(max_codepoint=127), max_size=8), max_size=8))
+def test_texts_are_encoded_as_each_one_is(batch):
+    data, lengths = encode_texts(batch)
+    encoded = [text.encode() for text in batch]
+    assert data == b"".join(encoded)
+    assert list(lengths) == [len(text) for text in encoded]
+
+
 def test_text_column_grows_while_taken_texts_live():
     column = TextColumn()
     column.append(*encode_texts(["José", ""]))

@@ -33,6 +33,9 @@ def status(value: str, output: str | None, reason: str | None) -> int:
 
 def encode_texts(texts: Sequence[str]) -> tuple[bytes, array[int]]:
     """``texts`` as their UTF-8 bytes end to end, and the length of each in bytes."""
+    joined = "".join(texts)
+    if joined.isascii():  # most outputs: a text's bytes are its characters, one encode for all
+        return joined.encode(), array("q", map(len, texts))
     encoded = [text.encode() for text in texts]
     return b"".join(encoded), array("q", map(len, encoded))
 

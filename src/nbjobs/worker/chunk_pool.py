@@ -140,8 +140,9 @@ def _neutralize_array(array: pa.Array) -> pa.Array:
     number = pc.match_substring_regex(candidates, f"^{_PLAIN_NUMBER.pattern}$")
     if pc.all(number).as_py():
         return array
-    formula[formula] = ~number.to_numpy(zero_copy_only=False)
-    quoted = pc.utf8_replace_slice(array.filter(pa.array(formula)), 0, 0, "'")
+    risky = pc.invert(number)
+    formula[formula] = risky.to_numpy(zero_copy_only=False)
+    quoted = pc.utf8_replace_slice(candidates.filter(risky), 0, 0, "'")
     return pc.replace_with_mask(array, pa.array(formula), quoted)
 
 

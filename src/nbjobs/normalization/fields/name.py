@@ -291,50 +291,129 @@ def _case_title(title: str, value: str) -> str:
 
 def _parse_simple(core: str) -> _Parsed | None:
     """What :func:`_parse` gives, without nameparser, for the shapes most names take once
-    cleaned: "First [Middle ...] Last" or "Last, First [Middle ...]", with at most two middle
-    names or initials ("M."), words of plain letters (``_SIMPLE_WORD``), and no word or part of
-    one in nameparser's vocabulary (a title, suffix, particle, conjunction, recorded casing) or
-    spelled with roman numerals only. None for anything else. The vocabulary is nameparser's
-    default, which ``HumanName`` uses unless ``nameparser.config.CONSTANTS`` is changed (nbjobs
-    never changes it). A property test holds this equal to ``_parse``."""
+    cleaned: "First [Middle ...] [particles] Last" or "[particles] Last, First [Middle ...]",
+    with at most two middle names or initials ("M."), in words of plain letters
+    (``_SIMPLE_WORD``) that are not in nameparser's vocabulary (a title, suffix, particle,
+    conjunction, recorded casing) or spelled with roman numerals only, but where nameparser
+    reads such words as names all the same (``_simple_token``'s kinds, measured on generated
+    names): particles before the family name ("de la Cruz"), a title anywhere but first
+    ("Stephen King", "Mary King Smith"), roman-numeral letters in the given name or before the
+    comma ("Li Wang", "Li, Wang"), the initials of ``_PLAIN_INITIALS``. None for anything
+    else. The vocabulary is nameparser's default, which ``HumanName`` uses unless
+    ``nameparser.config.CONSTANTS`` is changed (nbjobs never changes it). A property test
+    holds this equal to ``_parse``."""
     head, comma, tail = core.partition(", ")
+    if "," in tail:
+        return None
     if comma:
-        tokens = tail.split(" ")
-        tokens.append(head)
+        given, family = tail.split(" "), head.split(" ")
     else:
         tokens = core.split(" ")
-    if not 2 <= len(tokens) <= 4 or "," in tail:
+        # The family name is the last word, and the particles right before it ("Juan de la
+        # Cruz"): from the first particle after the given name on ("Juan de la Cruz Garcia").
+        start = next(
+            (i for i, token in enumerate(tokens) if i and _simple_token(token) == "particle"),
+            len(tokens) - 1,
+        )
+        given, family = tokens[:start], tokens[start:]
+    if not 1 <= len(given) <= 3 or not family:
         return None
-    for index, token in enumerate(tokens):
-        kind = _simple_token(token)
-        if kind is None:
+    if _simple_token(given[0]) not in ("word", "roman") or any(
+        _simple_token(token) not in ("word", "title", "initial") for token in given[1:]
+    ):
+        return None
+    particles = 0
+    while particles < len(family) and _simple_token(family[particles]) == "particle":
+        particles += 1
+    surname = family[particles:]
+    if particles:
+        # After particles, plain words only: one after a comma (nameparser reads a comma after
+        # two otherwise), one or two without.
+        if not 1 <= len(surname) <= (1 if comma else 2) or any(
+            _simple_token(token) != "word" for token in surname
+        ):
             return None
-        if kind == "initial" and not 0 < index < len(tokens) - 1:
-            return None  # an initial only between first and last names
-    first, *middles, last = tokens
+    elif len(surname) != 1 or _simple_token(surname[0]) not in (
+        ("word", "title", "roman") if comma else ("word", "title")
+    ):
+        return None
+    first, *middles = given
     middle = " ".join(middles)
-    cased = (_cap_words(first), _cap_words(middle), _cap_words(last))
-    return (first, middle, last), cased, "", (), ""
+    cased_last = " ".join([*(p.lower() for p in family[:particles]), _cap_words(" ".join(surname))])
+    cased = (_cap_words(first), _cap_words(middle), cased_last)
+    return (first, middle, " ".join(family)), cased, "", (), ""
+
+
+# Initials of letters in nameparser's vocabulary (the conjunctions "e" and "y", the numerals
+# "i" and "v", "z") that it reads as initials between the given and the family name all the
+# same (measured; the property test holds it).
+_PLAIN_INITIALS = frozenset("eivyz")
 
 
 @lru_cache(maxsize=1 << 16)
 def _simple_token(token: str) -> str | None:
     """How ``_parse_simple`` may take ``token``: "word", a word of plain letters outside
-    nameparser's vocabulary; "initial", a letter and a dot; None, not at all."""
+    nameparser's vocabulary; "particle", a surname particle, and "title", a title and nothing
+    else to nameparser (``_special_words``); "roman", a word of roman-numeral letters only
+    ("Li", "Vic", "Mill"), which nameparser may read as a generational suffix ("IV"); "initial",
+    a letter and a dot; None, not at all."""
     words, parts = _nameparser_vocabulary()
     if _SIMPLE_WORD.fullmatch(token) and len(token) > 1:
         lowered = token.lower()
-        if lowered in words or any(
-            part in parts or not part.strip("ivxlcdm")  # "Vi", "XIV": a suffix to it
-            for part in _WORD_PARTS.split(lowered)
-        ):
+        particles, titles = _special_words()
+        if lowered in particles:
+            return "particle"
+        if lowered in titles:
+            return "title"
+        pieces = _WORD_PARTS.split(lowered)
+        if len(pieces) == 1 and lowered not in words and not lowered.strip("ivxlcdm"):
+            return "roman"
+        if lowered in words or any(part in parts or not part.strip("ivxlcdm") for part in pieces):
             return None
         return "word"
     if not _SIMPLE_INITIAL.fullmatch(token):
         return None
-    if token[0].lower() in words:
-        return None  # "E.", "Y.": conjunctions to nameparser
+    letter = token[0].lower()
+    if letter in words and letter not in _PLAIN_INITIALS:
+        return None  # "Ó.": read otherwise by nameparser
     return "initial"
+
+
+@cache
+def _special_words() -> tuple[frozenset[str], frozenset[str]]:
+    """The surname particles ("de", "van", "von", "ter") and the titles ("king", "judge",
+    "bishop") of nameparser's default vocabulary that are nothing else in it, lowercased, in
+    plain letters. One of those particles before a family name is part of it, in lowercase
+    ("Van Der Berg" -> "van der Berg"); one of those titles is a title only before the given
+    name ("King Charles") and a name anywhere else ("Stephen King"). Left out: "st" (a
+    particle and a title), "do", "abu", "mc" (read their own ways)."""
+    lexicon = Lexicon.default()
+    groups = {
+        "particles": "particles",
+        "particles_ambiguous": "particles",
+        "titles": "titles",
+        "given_name_titles": "titles",
+    }
+    found: dict[str, set[str]] = {"particles": set(), "titles": set()}
+    elsewhere = {entry.lower() for entry in lexicon.capitalization_exceptions_map}
+    for field in dataclasses.fields(lexicon):
+        value = getattr(lexicon, field.name)
+        if isinstance(value, frozenset):
+            lowered = {entry.lower() for entry in value}
+            if field.name in groups:
+                found[groups[field.name]] |= lowered
+            else:
+                elsewhere |= lowered
+    particles, titles = found["particles"], found["titles"]
+
+    def plain(words: set[str]) -> frozenset[str]:
+        return frozenset(
+            word
+            for word in words - elsewhere
+            if _SIMPLE_WORD.fullmatch(word) and not _WORD_PARTS.search(word)
+        )
+
+    return plain(particles - titles), plain(titles - particles)
 
 
 @lru_cache(maxsize=1 << 16)

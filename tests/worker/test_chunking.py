@@ -6,6 +6,7 @@ kills a real worker that runs a pool to check that it leaves no process behind.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
@@ -229,8 +230,14 @@ def test_the_pool_gives_the_rows_of_one_process_while_rows_are_dropped(monkeypat
     assert pool.normalizer._stores["email"].size <= 2 * 97 + 10 * 4  # rows were dropped
 
 
-def children(pid: int) -> list[int]:
-    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+def children(pid: int) -> set[int]:
+    """The processes ``pid`` started, from any of its threads (a pool's sender thread starts
+    the pool's forkserver)."""
+    found: set[int] = set()
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with contextlib.suppress(FileNotFoundError):
+            found.update(map(int, Path(f"/proc/{pid}/task/{task}/children").read_text().split()))
+    return found
 
 
 def descendants(pid: int) -> set[int]:
@@ -274,6 +281,18 @@ def wait_gone(pids: set[int], timeout: float = 15) -> set[int]:
     return alive(pids)
 
 
+def started_pool(worker_pid: int, processes: int, timeout: float = 30) -> tuple[set[int], set[int]]:
+    """The forkserver of ``worker_pid``'s pool and its ``processes`` pool processes, once they
+    all run (the job's process parses its first batches while they start)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        forkserver = children(worker_pid)
+        pool = descendants(worker_pid) - forkserver
+        if len(pool) >= processes or time.monotonic() > deadline:
+            return forkserver, pool
+        time.sleep(0.05)
+
+
 def pool_job(tmp_path: Path, job_id: int, **changes: Any) -> Case:
     # A new email per row, so every chunk gives the pool processes work.
     rows = [
@@ -297,9 +316,10 @@ def test_killed_worker_leaves_no_pool_process(tmp_path):
     job = pool_job(tmp_path, job_id=21)
     worker, reader, _ = start(job)
     assert isinstance(receive(reader), Started)
-    assert isinstance(receive(reader), Progress)  # the pool is running
-    pool = descendants(worker.pid)
-    assert len(pool) >= 2  # two pool processes (and the forkserver that started them)
+    assert isinstance(receive(reader), Progress)
+    forkserver, pool_processes = started_pool(worker.pid, 2)
+    assert len(pool_processes) == 2
+    pool = forkserver | pool_processes
 
     os.kill(worker.pid, signal.SIGKILL)
     worker.join(10)
@@ -313,8 +333,9 @@ def test_sigterm_stops_the_pool_and_removes_the_temps(tmp_path):
     worker, reader, _ = start(job)
     assert isinstance(receive(reader), Started)
     assert isinstance(receive(reader), Progress)
-    pool = descendants(worker.pid)
-    assert len(pool) >= 2
+    forkserver, pool_processes = started_pool(worker.pid, 2)
+    assert len(pool_processes) == 2
+    pool = forkserver | pool_processes
 
     worker.terminate()  # what the runner does at server shutdown
     worker.join(10)
@@ -340,8 +361,7 @@ def test_a_killed_pool_process_fails_the_job_cleanly(tmp_path, processes):
     worker, reader, _ = start(job)
     assert isinstance(receive(reader), Started)
     assert isinstance(receive(reader), Progress)
-    pool_forkserver = set(children(worker.pid))
-    pool = descendants(worker.pid) - pool_forkserver
+    pool_forkserver, pool = started_pool(worker.pid, processes - 1)
     assert len(pool) == processes - 1  # the job's process parses too
     os.kill(min(pool), signal.SIGKILL)
 

@@ -301,7 +301,9 @@ class ChunkPool:
     writes batches (or parses). ``TASKS_SENT`` tasks at most are sent ahead per process, the
     next one waiting in its pipe while this process's threads wait for the GIL to take in the
     results of the last one. A thread for each direction: neither end ever waits to write while
-    the other does too.
+    the other does too. The sender starts its pool process: the forkserver takes ~0.3 s to
+    start one (it imports the field libraries first), during which this process parses the
+    first batches itself instead of waiting.
     """
 
     def __init__(self, normalizer: Normalizer, rendering: Rendering, processes: int) -> None:
@@ -323,7 +325,8 @@ class ChunkPool:
             current.daemon = False
         self.conns: list[Any] = []
         self.processes: list[Any] = []
-        self._threads: list[threading.Thread] = []  # a sender and a receiver per process
+        self._senders: list[threading.Thread] = []  # per process: its sender thread
+        self._threads: list[threading.Thread] = []  # per process: its receiver thread
         self._room: list[threading.Semaphore] = []  # per process: tasks it may be sent
         self._closing = threading.Event()
         try:
@@ -336,21 +339,26 @@ class ChunkPool:
                     name=f"{current.name}-pool-{index}",
                     daemon=True,
                 )
-                process.start()
-                theirs.close()  # only the pool process holds its end: EOF when it exits
                 self.processes.append(process)
                 sent: collections.deque[_Task] = collections.deque()  # in the order sent
                 room = threading.Semaphore(TASKS_SENT)
                 self._room.append(room)
-                for role, target in (("sender", self._send), ("receiver", self._receive)):
-                    thread = threading.Thread(
-                        target=target,
-                        args=(index, ours, sent, room),
-                        name=f"nbjobs-pool-{role}-{index}",
-                        daemon=True,
-                    )
-                    thread.start()
-                    self._threads.append(thread)
+                sender = threading.Thread(
+                    target=self._send,
+                    args=(index, ours, theirs, sent, room),
+                    name=f"nbjobs-pool-sender-{index}",
+                    daemon=True,
+                )
+                receiver = threading.Thread(
+                    target=self._receive,
+                    args=(index, ours, sent, room),
+                    name=f"nbjobs-pool-receiver-{index}",
+                    daemon=True,
+                )
+                sender.start()
+                receiver.start()
+                self._senders.append(sender)
+                self._threads.append(receiver)
         except BaseException:
             self.close()
             raise
@@ -402,9 +410,22 @@ class ChunkPool:
         self._tasks.put(task)
 
     def _send(
-        self, index: int, conn: Any, sent: collections.deque[_Task], room: threading.Semaphore
+        self,
+        index: int,
+        conn: Any,
+        their_end: Any,
+        sent: collections.deque[_Task],
+        room: threading.Semaphore,
     ) -> None:
-        """Pool process ``index``'s sender thread: tasks from the queue, while it has room."""
+        """Pool process ``index``'s sender thread: starts the process, then sends it tasks from
+        the queue, while it has room."""
+        try:
+            self.processes[index].start()
+        except Exception as exc:  # the job fails as it would have failed to open the pool
+            self._done.put(("error", exc))
+            return
+        finally:
+            their_end.close()  # only the pool process holds its end: EOF when it exits
         while True:
             room.acquire()
             if self._closing.is_set() or (task := self._tasks.get()) is None:
@@ -489,17 +510,20 @@ class ChunkPool:
         for room in self._room:  # a sender waiting for room sees that it is closing
             self._tasks.put(None)  # one waiting for a task, its stop sign
             room.release()
-        for process in self.processes:
+        for thread in self._senders:  # one still starting its process returns once it has
+            thread.join(5)
+        started = [process for process in self.processes if process.pid is not None]
+        for process in started:
             if process.exitcode is None:
                 process.terminate()
-        for process in self.processes:
+        for process in started:
             process.join(5)
         for thread in self._threads:  # receivers see their process's EOF
             thread.join(5)
         for conn in self.conns:
             with contextlib.suppress(OSError):
                 conn.close()
-        self.conns, self.processes, self._threads, self._room = [], [], [], []
+        self.conns, self.processes, self._senders, self._threads, self._room = [], [], [], [], []
 
 
 class _Task:

@@ -326,7 +326,7 @@ class ChunkPool:
         self.conns: list[Any] = []
         self.processes: list[Any] = []
         self._senders: list[threading.Thread] = []  # per process: its sender thread
-        self._threads: list[threading.Thread] = []  # per process: its receiver thread
+        self._receivers: list[threading.Thread] = []  # per process: its receiver thread
         self._room: list[threading.Semaphore] = []  # per process: tasks it may be sent
         self._closing = threading.Event()
         try:
@@ -358,7 +358,7 @@ class ChunkPool:
                 sender.start()
                 receiver.start()
                 self._senders.append(sender)
-                self._threads.append(receiver)
+                self._receivers.append(receiver)
         except BaseException:
             self.close()
             raise
@@ -510,20 +510,25 @@ class ChunkPool:
         for room in self._room:  # a sender waiting for room sees that it is closing
             self._tasks.put(None)  # one waiting for a task, its stop sign
             room.release()
+        self._terminate_started()  # first: a sender may wait to write to its process
         for thread in self._senders:  # one still starting its process returns once it has
             thread.join(5)
-        started = [process for process in self.processes if process.pid is not None]
-        for process in started:
-            if process.exitcode is None:
-                process.terminate()
-        for process in started:
-            process.join(5)
-        for thread in self._threads:  # receivers see their process's EOF
+        self._terminate_started()  # the processes started meanwhile
+        for process in self.processes:
+            if process.pid is not None:
+                process.join(5)
+        for thread in self._receivers:  # receivers see their process's EOF
             thread.join(5)
         for conn in self.conns:
             with contextlib.suppress(OSError):
                 conn.close()
-        self.conns, self.processes, self._senders, self._threads, self._room = [], [], [], [], []
+        self.conns, self.processes, self._senders, self._receivers = [], [], [], []
+        self._room = []
+
+    def _terminate_started(self) -> None:
+        for process in self.processes:
+            if process.pid is not None and process.exitcode is None:
+                process.terminate()
 
 
 class _Task:
